@@ -1,0 +1,162 @@
+"""The application factory."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import pluggy
+from anyio import to_thread
+from litestar import Litestar, Router
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+import core
+from core.platform import Platform, build_platform
+from core.plugins import CORE, StartupError
+from core.scheduler import make_scheduler
+from core.settings import Settings
+from core.templates import make_environment
+from core.web.api import JobController, PluginController
+from core.web.deps import provide_platform, provide_session, provide_unit, requires_plugin_enabled
+from core.web.errors import EXCEPTION_HANDLERS
+from core.web.health import health
+from core.web.locale import LocaleMiddleware
+from core.web.pages import HomePages
+from core.web.validation import InputPlugin
+
+log = logging.getLogger(__name__)
+
+CORE_ROUTES = [health, HomePages, JobController, PluginController]
+
+
+def create_app(
+    settings: Settings | None = None,
+    pm: pluggy.PluginManager | None = None,
+    *,
+    platform: Platform | None = None,
+) -> Litestar:
+    """Build the web application for ``platform`` (built from ``settings`` and ``pm`` if absent).
+
+    Routes of every loaded plugin are mounted now, each behind a guard that answers 404
+    where the plugin is not enabled; switching a plugin at a unit never re-routes the app.
+
+    Raises:
+        core.plugins.StartupError: A plugin is broken, or a route names no action.
+    """
+    platform = platform or build_platform(settings, pm)
+    environment = make_environment(platform.plugins.folders("templates"), platform.translator)
+    app = Litestar(
+        route_handlers=[*CORE_ROUTES, *_plugin_routers(platform), *_static_routers(platform)],
+        dependencies={
+            "platform": Provide(provide_platform, sync_to_thread=False),
+            "session": Provide(provide_session, sync_to_thread=False),
+            "unit": Provide(provide_unit, sync_to_thread=True),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[LocaleMiddleware(platform.settings.default_locale)],
+        plugins=[InputPlugin()],
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(environment)
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Pingan API",
+            version=core.__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        state=State({"platform": platform, "default_locale": platform.settings.default_locale}),
+        lifespan=[_lifespan(platform)],
+    )
+    _check_actions(app, platform)
+    return app
+
+
+def _plugin_routers(platform: Platform) -> list[Router]:
+    routers = []
+    for owner, handlers in platform.plugins.routes("register_api_routes").items():
+        routers.append(
+            Router(
+                path=f"/api/v1/units/{{unit_id:int}}/{owner}",
+                route_handlers=handlers,
+                guards=[requires_plugin_enabled(owner)],
+                tags=[owner],
+                opt={"owner": owner},
+            )
+        )
+    for owner, handlers in platform.plugins.routes("register_page_routes").items():
+        routers.append(
+            Router(
+                path=f"/units/{{unit_id:int}}/{owner}",
+                route_handlers=handlers,
+                guards=[requires_plugin_enabled(owner)],
+                include_in_schema=False,
+                opt={"owner": owner},
+            )
+        )
+    return routers
+
+
+def _static_routers(platform: Platform) -> list[Router]:
+    return [
+        create_static_files_router(
+            path="/static" if owner == CORE else f"/static/{owner}",
+            directories=[folder],
+            name=f"static-{owner}",
+            opt={"action": None},
+            include_in_schema=False,
+        )
+        for owner, folder in platform.plugins.folders("static").items()
+    ]
+
+
+def _check_actions(app: Litestar, platform: Platform) -> None:
+    """Refuse to start if a route does not say which action it performs (deny by default).
+
+    ``opt={"action": None}`` marks a deliberately public route.
+    """
+    known = platform.plugins.actions
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if handler.opt.get("exclude_from_action_check") or _is_framework_route(handler):
+                continue
+            owner = handler.opt.get("owner", CORE)
+            if "action" not in handler.opt:
+                raise StartupError(f"{owner}: route {route.path} declares no action in opt")
+            action = handler.opt["action"]
+            if action is not None and action not in known:
+                raise StartupError(f"{owner}: route {route.path} names unknown action {action!r}")
+
+
+def _is_framework_route(handler: object) -> bool:
+    module = getattr(getattr(handler, "fn", None), "__module__", "") or ""
+    return module.startswith("litestar.")
+
+
+def _lifespan(platform: Platform):
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        scheduler = None
+        if platform.settings.embedded_jobs:
+            # The in-process broker's queue died with the last process: send every
+            # unfinished job again before taking new work.
+            await to_thread.run_sync(platform.jobs.resend_stale, timedelta(0))
+            platform.jobs.start_worker()
+            if platform.settings.embedded_scheduler:
+                scheduler = make_scheduler(platform)
+                scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            if platform.settings.embedded_jobs:
+                await to_thread.run_sync(platform.jobs.stop_worker)
+
+    return lifespan
+

@@ -1,0 +1,265 @@
+"""The ``pingan`` command line."""
+
+import logging
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import click
+
+import core
+from core.plugins import StartupError, installed_plugins, make_plugin_manager
+from core.settings import Settings
+
+log = logging.getLogger("pingan")
+
+
+@dataclass
+class CliState:
+    """What every command shares: the settings, the plugin manager, a platform on demand."""
+
+    settings: Settings
+    pm: object
+    _platform: object = field(default=None, repr=False)
+
+    @property
+    def platform(self):
+        """The assembled platform, built on first use."""
+        if self._platform is None:
+            from core.platform import build_platform
+
+            self._platform = build_platform(self.settings, self.pm)
+        return self._platform
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+@click.group()
+@click.version_option(core.__version__, prog_name="pingan")
+def cli() -> None:
+    """Pingan (平安): task and case management for the public-safety volunteer service."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Interface to listen on (default: PINGAN_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default: PINGAN_PORT, 8000).")
+@click.option("--demo", is_flag=True, help="Load demo data into an empty database.")
+@pass_state
+def run(state: CliState, host: str | None, port: int | None, demo: bool) -> None:
+    """Migrate, then serve pages, API, jobs and schedule in this process."""
+    import uvicorn
+
+    from core.app import create_app
+    from core.migrate import upgrade
+
+    started = time.monotonic()
+    platform = state.platform
+    upgrade(platform.engine, platform.plugins)
+    if demo:
+        from core.demo.loader import load_demo
+
+        if load_demo(platform):
+            click.echo("demo data loaded: Chongqing's 38 districts and counties; 渝中区 in detail")
+        else:
+            click.echo("demo data not loaded: the database already has units")
+    app = create_app(platform=platform)
+    host = host or state.settings.host
+    port = port or state.settings.port
+    click.echo(f"Pingan {core.__version__} on http://{host}:{port}/ "
+               f"(database: {platform.engine.dialect.name}, jobs: "
+               f"{'embedded' if state.settings.embedded_jobs else 'broker'}; "
+               f"ready in {time.monotonic() - started:.1f}s)")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@cli.command()
+@click.option("--threads", type=int, default=None, help="Job threads (default: PINGAN_WORKER_THREADS).")
+@pass_state
+def worker(state: CliState, threads: int | None) -> None:
+    """Run background jobs from the broker until stopped (production)."""
+    if state.settings.embedded_jobs:
+        raise click.UsageError(
+            "pingan worker needs PINGAN_BROKER_URL (redis:// or amqp://); "
+            "on the embedded default, pingan run executes jobs itself"
+        )
+    platform = state.platform
+    platform.jobs.start_worker(threads)
+    click.echo(f"worker consuming {sorted(platform.jobs.broker.get_declared_queues())}")
+    _wait_for_signal()
+    platform.jobs.stop_worker()
+
+
+@cli.command()
+@pass_state
+def scheduler(state: CliState) -> None:
+    """Record periodic jobs when due and re-send stale ones (run exactly one)."""
+    from core.scheduler import make_scheduler
+
+    platform = state.platform
+    platform.jobs.resend_stale()
+    blocking = make_scheduler(platform, blocking=True)
+    click.echo(f"scheduler: {len(platform.plugins.schedules)} schedule(s)")
+    signal.signal(signal.SIGTERM, lambda *_: blocking.shutdown(wait=False))
+    try:
+        blocking.start()
+    except KeyboardInterrupt:
+        pass
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@pass_state
+def db_upgrade(state: CliState) -> None:
+    """Apply core's and every loaded plugin's migrations."""
+    from core.migrate import branches, upgrade
+
+    platform = state.platform
+    upgrade(platform.engine, platform.plugins)
+    click.echo(f"database at head for: {', '.join(branches(platform.plugins))}")
+
+
+@db.command("revision")
+@click.option("--plugin", "owner", default="core", show_default=True, help="Whose tables.")
+@click.option("-m", "--message", required=True, help="What the revision does.")
+@pass_state
+def db_revision(state: CliState, owner: str, message: str) -> None:
+    """Autogenerate a revision for one owner's tables (core or a plugin)."""
+    from core.migrate import MigrationError, revision
+
+    platform = state.platform
+    try:
+        path = revision(platform.engine, platform.plugins, owner, message)
+    except MigrationError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {path}")
+
+
+@db.command("check")
+@pass_state
+def db_check(state: CliState) -> None:
+    """Fail if a loaded branch is behind or models and database differ."""
+    from core.migrate import behind, differences
+
+    platform = state.platform
+    lagging = behind(platform.engine, platform.plugins)
+    diffs = differences(platform.engine, platform.plugins)
+    if lagging:
+        click.echo(f"not at head: {', '.join(lagging)} (run pingan db upgrade)", err=True)
+    for diff in diffs:
+        click.echo(f"differs: {diff}", err=True)
+    if lagging or diffs:
+        sys.exit(1)
+    click.echo("database matches the models")
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def plugins(context: click.Context) -> None:
+    """Installed plugins: name, version, hooks, migration head, where enabled."""
+    if context.invoked_subcommand is None:
+        context.invoke(plugins_list)
+
+
+@plugins.command("list")
+@pass_state
+def plugins_list(state: CliState) -> None:
+    """List every installed plugin and its state."""
+    from sqlmodel import select
+
+    from core.migrate import heads
+    from core.units.models import Unit, UnitPlugin
+
+    platform = state.platform
+    branch_heads = heads(platform.plugins)
+    with platform.session_factory() as session:
+        switches = session.exec(
+            select(UnitPlugin, Unit).join(Unit, Unit.id == UnitPlugin.unit_id)
+        ).all()
+    for installed in installed_plugins(state.settings.disabled_plugins):
+        if installed.name not in platform.plugins.names:
+            click.echo(f"{installed.name}  (blocked)  {installed.target}")
+            continue
+        meta = platform.plugins.meta(installed.name)
+        places = [f"{unit.name}#{unit.id}{'' if row.enabled else ' (off)'}"
+                  for row, unit in switches if row.plugin == installed.name]
+        click.echo(f"{meta.name}  {meta.version}  {meta.label.zh} / {meta.label.en}")
+        click.echo(f"  hooks: {', '.join(platform.plugins.hooks_implemented(meta.name)) or '-'}")
+        click.echo(f"  migration head: {branch_heads.get(meta.name, '-')}")
+        click.echo(f"  enabled at: {', '.join(places) or 'nowhere'}")
+
+
+def _switch(state: CliState, name: str, unit_ref: str, enabled: bool) -> None:
+    from sqlmodel import select
+
+    from core.units.models import Unit
+    from core.web.api import switch
+
+    platform = state.platform
+    if name not in platform.plugins.names:
+        raise click.ClickException(f"no plugin named {name!r} is installed and unblocked")
+    with platform.session_factory() as session:
+        unit = session.exec(
+            select(Unit).where((Unit.code == unit_ref) | (Unit.id == _int_or_none(unit_ref)))
+        ).first()
+        if unit is None:
+            raise click.ClickException(f"no unit with id or code {unit_ref!r}")
+        changed = switch(platform, session, unit, name, enabled, changed_by="cli")
+        session.commit()
+    state_word = "enabled" if enabled else "disabled"
+    click.echo(f"{name} {state_word} at {unit.name}" + ("" if changed else " (already)"))
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+@plugins.command("enable")
+@click.argument("name")
+@click.option("--unit", "unit_ref", required=True, help="Unit id or division code.")
+@pass_state
+def plugins_enable(state: CliState, name: str, unit_ref: str) -> None:
+    """Enable a plugin for a unit and its subtree."""
+    _switch(state, name, unit_ref, True)
+
+
+@plugins.command("disable")
+@click.argument("name")
+@click.option("--unit", "unit_ref", required=True, help="Unit id or division code.")
+@pass_state
+def plugins_disable(state: CliState, name: str, unit_ref: str) -> None:
+    """Disable a plugin for a unit and its subtree (its data stays)."""
+    _switch(state, name, unit_ref, False)
+
+
+def main() -> None:
+    """Entry point: load plugins (they may add commands), then run the command."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = Settings()
+    try:
+        pm = make_plugin_manager(blocked=settings.disabled_plugins, trace=settings.trace_hooks)
+        from core.plugins import Plugins
+
+        Plugins(pm).register_commands(cli)
+    except StartupError as error:
+        click.echo(f"pingan: cannot start: {error}", err=True)
+        sys.exit(2)
+    try:
+        cli(obj=CliState(settings=settings, pm=pm), prog_name="pingan")
+    except StartupError as error:
+        click.echo(f"pingan: cannot start: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,140 @@
+"""The objects plugins hand to core through the ``register_*`` and per-unit hooks.
+
+They are plain frozen dataclasses: data that core validates, collects and renders.
+Display texts that a plugin declares are :class:`Label` pairs, so a page can show them in
+the reader's language without a message catalogue.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A short display text in Chinese (the default) and English."""
+
+    zh: str
+    en: str
+
+    def __call__(self, locale: str) -> str:
+        """Return the text for ``locale`` (``en`` or anything else for Chinese)."""
+        return self.en if locale == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a role may be allowed to do, named ``<area>.<object>.<verb>``.
+
+    Attributes:
+        name: For example ``mediation.case.read``; the first part is the declaring plugin.
+        description: What the action allows, in both languages.
+        sensitive: True when the action reveals or exports personal data; its use is logged.
+    """
+
+    name: str
+    description: Label
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """An entry of the navigation of a unit's pages.
+
+    Attributes:
+        label: The text shown.
+        url: Where it leads, usually under ``/units/{unit_id}/<plugin>/``.
+        icon: An optional icon name.
+        required_action: Shown only to users allowed this action at the unit; ``None`` for all.
+        children: Sub-entries, filtered the same way.
+        order: Lower first; ties keep plugin order.
+    """
+
+    label: Label
+    url: str
+    icon: str | None = None
+    required_action: str | None = None
+    children: tuple["MenuItem", ...] = ()
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number on a unit's dashboard, such as open cases or volunteers on duty today."""
+
+    label: Label
+    value: int | float | str
+    unit_of_measure: Label | None = None
+    url: str | None = None
+    required_action: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """A kind of task volunteers can be assigned to, such as patrol or fire inspection.
+
+    Attributes:
+        code: ``<owner>.<type>``, for example ``core.patrol`` or ``fire.inspection``.
+        label: Its name.
+        risky: True when the work carries personal risk (accident cover is then required).
+        required_modules: Training module codes a volunteer must hold to be assigned.
+    """
+
+    code: str
+    label: Label
+    risky: bool = False
+    required_modules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainingModule:
+    """A unit of training whose content lives in the owner's ``training/`` folder.
+
+    Attributes:
+        code: ``<owner>.<module>``.
+        title: Its title.
+        content: A path relative to the owner's ``training/`` folder (Markdown).
+        hours: Nominal duration in hours.
+        required_roles: Roles that must complete it before working in them.
+    """
+
+    code: str
+    title: Label
+    content: str
+    hours: float = 1.0
+    required_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the scheduler records a run of a periodic job.
+
+    Exactly one of ``cron`` (five crontab fields, server local time) and ``every_seconds``.
+    """
+
+    job: str
+    cron: str | None = None
+    every_seconds: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.cron is None) == (self.every_seconds is None):
+            raise ValueError(f"schedule for {self.job}: give exactly one of cron and every_seconds")
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Something that happened in the domain, for plugins to react to.
+
+    Attributes:
+        name: ``<area>.<object>.<past-tense verb>``, for example ``core.report.submitted``.
+        unit_id: The unit where it happened; only plugins enabled there are told.
+        payload: Ids and small values; never personal data.
+    """
+
+    name: str
+    unit_id: int
+    payload: dict[str, Any] = field(default_factory=dict)
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))

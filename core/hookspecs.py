@@ -1,0 +1,226 @@
+"""Every hook a Pingan plugin can implement.
+
+Hooks are called with keyword arguments only. ``register_*`` hooks run once at start-up and
+return registries of objects that core checks (names, prefixes, duplicates) before it serves
+anything; the per-unit hooks (``menu_items``, ``dashboard_figures``, ``handle_event``) are
+called only for plugins enabled at the unit concerned. Plugins declare; core decides:
+no hook answers "is this allowed?".
+
+A plugin brings some things by layout rather than by hook, next to its ``plugin.py``:
+``templates/<name>/`` (jinja2), ``static/`` (served at ``/static/<name>/``),
+``migrations/versions/`` (its Alembic branch), ``training/`` (module content) and
+``translations/`` (babel catalogues). See ``docs/plugin_hooks.md``.
+"""
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from litestar import Router
+    from litestar.handlers import HTTPRouteHandler
+    from sqlmodel import Session, SQLModel
+
+    from core.contributions import (
+        Action,
+        DomainEvent,
+        Figure,
+        MenuItem,
+        Schedule,
+        TaskType,
+        TrainingModule,
+    )
+    from core.jobs.definitions import JobDefinition
+    from core.units.models import Unit
+
+hookspec = pluggy.HookspecMarker("pingan")
+hookimpl = pluggy.HookimplMarker("pingan")
+
+
+@hookspec
+def register_models() -> "list[type[SQLModel]]":
+    """Return the plugin's SQLModel table classes.
+
+    Table names must start with ``<plugin>_``. The tables themselves are created by the
+    plugin's own Alembic branch in ``migrations/versions/``; this list tells core which tables
+    the plugin owns (for ``pingan db revision --plugin`` and ``pingan db check``).
+
+    :return: Table classes (``table=True``).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_api_routes() -> "list[type | Router | HTTPRouteHandler]":
+    """Return controllers, routers or route handlers for the JSON API.
+
+    Core mounts them under ``/api/v1/units/{unit_id:int}/<plugin>``, guarded so that they
+    answer 404 where the plugin is not enabled. Every handler must name the action it performs
+    in ``opt={"action": "<plugin>.<object>.<verb>"}``; a handler without one is refused at
+    start-up.
+
+    :return: Litestar controllers, routers or handlers.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_page_routes() -> "list[type | Router | HTTPRouteHandler]":
+    """Return controllers, routers or route handlers for server-rendered pages.
+
+    Mounted like :func:`register_api_routes`, but under ``/units/{unit_id:int}/<plugin>`` and
+    left out of the OpenAPI schema. Templates are found as ``"<plugin>/<file>.html"`` and
+    core's as ``"core:base.html"``.
+
+    :return: Litestar controllers, routers or handlers.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_permissions() -> "list[Action]":
+    """Return the actions the plugin's routes and menu items name.
+
+    Names are ``<plugin>.<object>.<verb>``; ``sensitive=True`` marks actions that reveal or
+    export personal data. Roles are mapped to actions by configuration, never by the plugin.
+
+    :return: Actions.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_task_types() -> "list[TaskType]":
+    """Return the kinds of task the plugin adds (codes ``<plugin>.<type>``).
+
+    :return: Task types.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_training_modules() -> "list[TrainingModule]":
+    """Return the training modules the plugin brings; content lives in its ``training/``.
+
+    Codes are ``<plugin>.<module>``. A module disappears from a unit's catalogue where the
+    plugin is not enabled.
+
+    :return: Training modules.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_jobs() -> "list[JobDefinition]":
+    """Return the plugin's background jobs, made with :func:`core.jobs.job`.
+
+    Job names are ``<plugin>.<job>``. Core declares them on the deployment's broker after it
+    is configured, so defining a job never binds it to a broker at import time. Jobs take ids,
+    and must be idempotent: they may run more than once.
+
+    :return: Job definitions.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_schedules() -> "list[Schedule]":
+    """Return when periodic jobs should run (deadline sweeps, reminders, statistics).
+
+    The single scheduler records each due run as a job row, so runs survive a broker outage.
+    Sweeps should recompute what is due from the database so a missed run heals itself.
+
+    :return: Schedules naming jobs from :func:`register_jobs`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_commands(cli: "click.Group") -> None:
+    """Add commands to the ``pingan`` command line.
+
+    :param cli: The root ``click`` group; add commands or groups to it.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def menu_items(unit: "Unit", actor: object | None) -> "list[MenuItem]":
+    """Return navigation entries for a unit's pages.
+
+    Called only for plugins enabled at ``unit``. Core drops the entries whose
+    ``required_action`` the actor may not perform, so plugins never check permissions.
+
+    :param unit: The unit whose pages are shown.
+    :param actor: Who is looking (``None`` for an anonymous visitor).
+    :return: Menu items.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def dashboard_figures(unit: "Unit", actor: object | None, session: "Session") -> "list[Figure]":
+    """Return figures for a unit's dashboard, computed for that unit's subtree.
+
+    Called only for plugins enabled at ``unit``; filtered like :func:`menu_items`.
+
+    :param unit: The unit whose dashboard is shown.
+    :param actor: Who is looking (``None`` for an anonymous visitor).
+    :param session: A read-only database session.
+    :return: Figures.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def handle_event(event: "DomainEvent", session: "Session") -> None:
+    """React to a domain event, inside the transaction that caused it.
+
+    One hook for every event: look at ``event.name``. Called only for plugins enabled at
+    ``event.unit_id``. Whatever the plugin writes through ``session`` commits or rolls back
+    with the change that caused the event; slow work belongs in a job recorded with
+    :func:`core.jobs.enqueue`, which is sent only after that commit.
+
+    :param event: What happened.
+    :param session: The session of the transaction that caused it.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_plugin_enabled(unit: "Unit", session: "Session") -> None:
+    """Prepare the plugin's data for a unit where it has just been enabled.
+
+    Called for the toggled plugin only, in the transaction that enables it.
+
+    :param unit: The unit (its whole subtree is now covered).
+    :param session: The enabling transaction's session.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_plugin_disabled(unit: "Unit", session: "Session") -> None:
+    """Tidy up after the plugin has been disabled at a unit. Never delete domain data.
+
+    Called for the toggled plugin only, in the transaction that disables it.
+
+    :param unit: The unit.
+    :param session: The disabling transaction's session.
+
+    .. versionadded:: 0.1
+    """

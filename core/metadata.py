@@ -1,0 +1,17 @@
+"""Constraint naming shared by every table, core's and the plugins'.
+
+Alembic needs named constraints to alter SQLite tables in batch mode. The convention must be
+in place before any table class is defined, so ``core/__init__.py`` imports this module.
+"""
+
+from sqlmodel import SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLModel.metadata.naming_convention = NAMING_CONVENTION

@@ -1,0 +1,77 @@
+"""Everything a process needs, assembled once: settings, plugins, database and jobs.
+
+The web app, the worker, the scheduler and the CLI each build one ``Platform``; tests build
+theirs with their own plugin manager, engine and broker. Nothing here is global.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import dramatiq
+import pluggy
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.contributions import DomainEvent
+from core.db import SessionFactory, make_engine, make_session_factory
+from core.i18n import Translator, load_translations
+from core.jobs.outbox import SENDER
+from core.jobs.runtime import JobRuntime
+from core.plugins import Plugins, UnitHooks, make_plugin_manager
+from core.settings import Settings
+from core.units.models import Unit
+from core.units.services import enabled_plugins
+
+
+@dataclass
+class Platform:
+    """The assembled parts of one Pingan process."""
+
+    settings: Settings
+    plugins: Plugins
+    engine: Engine
+    session_factory: SessionFactory
+    jobs: JobRuntime
+
+    @cached_property
+    def translator(self) -> Translator:
+        """Gettext over core's and every loaded plugin's catalogues."""
+        return Translator(load_translations(self.plugins.folders("translations").values()))
+
+    def unit_hooks(self, session: Session, unit: Unit) -> UnitHooks:
+        """The per-unit hooks of the plugins enabled at ``unit``."""
+        return self.plugins.for_unit(enabled_plugins(session, unit))
+
+    def emit(self, session: Session, event: DomainEvent) -> None:
+        """Tell the plugins enabled at the event's unit, inside ``session``'s transaction."""
+        unit = session.get(Unit, event.unit_id)
+        if unit is None:
+            raise ValueError(f"event {event.name} names unknown unit {event.unit_id}")
+        self.unit_hooks(session, unit).handle_event(event=event, session=session)
+
+
+def build_platform(
+    settings: Settings | None = None,
+    pm: pluggy.PluginManager | None = None,
+    *,
+    engine: Engine | None = None,
+    broker: dramatiq.Broker | None = None,
+) -> Platform:
+    """Assemble a platform; any part not given is built from ``settings``.
+
+    Raises:
+        core.plugins.StartupError: A plugin is broken, incompatible or registers bad names.
+    """
+    settings = settings or Settings()
+    if pm is None:
+        pm = make_plugin_manager(blocked=settings.disabled_plugins, trace=settings.trace_hooks)
+    plugins = Plugins(pm)
+    plugins.validate()
+    engine = engine or make_engine(
+        settings.effective_database_url, pool_size=settings.database_pool_size
+    )
+    session_info: dict[str, object] = {}
+    session_factory = make_session_factory(engine, session_info)
+    jobs = JobRuntime(settings, session_factory, list(plugins.jobs.values()), plugins, broker)
+    session_info[SENDER] = jobs
+    return Platform(settings, plugins, engine, session_factory, jobs)

@@ -1,0 +1,368 @@
+"""Loading plugins, checking what they register, and calling them per unit.
+
+``make_plugin_manager`` builds a fresh ``pluggy.PluginManager`` (never a global one);
+``Plugins`` is the typed facade the rest of core uses instead of ``pm.hook.x(...)``.
+"""
+
+import importlib.util
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import Version
+
+import core
+from core import hookspecs
+from core.contributions import (
+    ACTION_NAME,
+    Action,
+    Label,
+    Schedule,
+    TaskType,
+    TrainingModule,
+)
+from core.jobs.definitions import JobDefinition
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "pingan.plugins"
+PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
+CORE = "core"
+
+
+class StartupError(RuntimeError):
+    """The platform refuses to start; the message names the plugin and what is wrong."""
+
+
+@dataclass(frozen=True)
+class PluginMeta:
+    """What a plugin says about itself, as ``META`` in its hook module.
+
+    Attributes:
+        name: Package, entry point, URL segment and table prefix (``mediation``).
+        label: Its name for people.
+        version: The plugin's version.
+        requires: The core versions it works with, as ``"pingan>=0.1"``.
+        restricted: Only a platform admin may enable it at a unit.
+        default_enabled: Switched on at new units.
+    """
+
+    name: str
+    label: Label
+    version: str
+    requires: str = "pingan>=0.1"
+    restricted: bool = False
+    default_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class InstalledPlugin:
+    """An entry point in ``pingan.plugins`` and whether this deployment blocks it."""
+
+    name: str
+    target: str
+    distribution: str | None
+    blocked: bool
+
+
+def installed_plugins(blocked: Iterable[str] = ()) -> list[InstalledPlugin]:
+    """Every plugin entry point installed, without importing any plugin."""
+    blocked = set(blocked)
+    return sorted(
+        (
+            InstalledPlugin(
+                name=ep.name,
+                target=ep.value,
+                distribution=ep.dist.name if ep.dist else None,
+                blocked=ep.name in blocked,
+            )
+            for ep in entry_points(group=ENTRY_POINT_GROUP)
+        ),
+        key=lambda plugin: plugin.name,
+    )
+
+
+def make_plugin_manager(
+    *, blocked: Iterable[str] = (), only: Iterable[str] | None = None, trace: bool = False
+) -> pluggy.PluginManager:
+    """Build a plugin manager with core's hooks, the installed plugins and core's defaults.
+
+    Args:
+        blocked: Plugin names the deployment blocks (``PINGAN_DISABLED_PLUGINS``).
+        only: If given, every installed plugin not named here is blocked too (tests).
+        trace: Log every hook call (``PINGAN_TRACE_HOOKS``).
+
+    Raises:
+        StartupError: A plugin fails to import, has no valid ``META``, needs another core
+            version, or implements a hook wrongly.
+    """
+    pm = pluggy.PluginManager("pingan")
+    pm.add_hookspecs(hookspecs)
+    names = {plugin.name for plugin in installed_plugins()}
+    for name in set(blocked) | (names - set(only) if only is not None else set()):
+        pm.set_blocked(name)
+    _load_entry_points(pm)
+    from core.defaults import DEFAULT_PLUGINS
+
+    for module in DEFAULT_PLUGINS:
+        pm.register(module, name=f"{CORE}.{module.__name__.rsplit('.', 1)[-1]}")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise StartupError(f"plugin {_owner(pm, error.plugin)!r}: {error}") from error
+    if trace:
+        pm.add_hookcall_monitoring(_trace_before, _trace_after)
+    return pm
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    # pluggy's load_setuptools_entrypoints would do, but its errors do not say which plugin
+    # failed; a deployment with several third-party plugins needs the name.
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+            continue
+        try:
+            module = ep.load()
+        except Exception as error:
+            raise StartupError(
+                f"plugin {ep.name!r} ({ep.value}) could not be imported: "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        meta = getattr(module, "META", None)
+        if not isinstance(meta, PluginMeta):
+            raise StartupError(f"plugin {ep.name!r} ({ep.value}) has no PluginMeta named META")
+        if meta.name != ep.name or not PLUGIN_NAME.match(meta.name):
+            raise StartupError(
+                f"plugin {ep.name!r}: META.name is {meta.name!r}; it must equal the entry point "
+                "name and be 2–31 lowercase letters or digits"
+            )
+        _check_compatible(meta)
+        try:
+            pm.register(module, name=ep.name)
+        except pluggy.PluginValidationError as error:
+            raise StartupError(f"plugin {ep.name!r}: {error}") from error
+
+
+def _check_compatible(meta: PluginMeta) -> None:
+    try:
+        requirement = Requirement(meta.requires)
+    except InvalidRequirement as error:
+        raise StartupError(f"plugin {meta.name!r}: requires {meta.requires!r} is invalid") from error
+    if requirement.name != "pingan":
+        raise StartupError(f"plugin {meta.name!r}: requires must name pingan, not {requirement.name}")
+    if not requirement.specifier.contains(Version(core.__version__), prereleases=True):
+        raise StartupError(
+            f"plugin {meta.name!r} {meta.version} requires {meta.requires}, "
+            f"but this is pingan {core.__version__}"
+        )
+
+
+def _owner(pm: pluggy.PluginManager, plugin: object) -> str:
+    name = pm.get_name(plugin) or getattr(plugin, "__name__", repr(plugin))
+    return CORE if name.startswith(f"{CORE}.") else name
+
+
+def _trace_before(hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+    log.info("hook %s → %s", hook_name, [impl.plugin_name for impl in hook_impls])
+
+
+def _trace_after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+    log.info("hook %s ← %r", hook_name, outcome.get_result() if outcome.exception is None else outcome.exception)
+
+
+class Plugins:
+    """The typed facade over a plugin manager: registries, folders and per-unit callers.
+
+    Registries are collected on first use and checked: names carry their owner's prefix and
+    are unique. Call :meth:`validate` at start-up to fail early.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._unit_hooks: dict[frozenset[str], UnitHooks] = {}
+
+    # -- plugins ----------------------------------------------------------------------------
+
+    @cached_property
+    def names(self) -> list[str]:
+        """Names of the loaded plugins (core's defaults excluded), in load order."""
+        return [name for name, _ in self.pm.list_name_plugin() if not name.startswith(f"{CORE}.")]
+
+    def module(self, name: str) -> ModuleType:
+        """The hook module registered as ``name``."""
+        return self.pm.get_plugin(name)
+
+    def meta(self, name: str) -> PluginMeta:
+        """The ``META`` of a loaded plugin."""
+        return self.module(name).META
+
+    def folder(self, name: str) -> Path:
+        """The folder of a loaded plugin's hook module (``core`` for core's own)."""
+        if name == CORE:
+            return Path(core.__file__).parent
+        return Path(self.module(name).__file__).parent
+
+    def hooks_implemented(self, name: str) -> list[str]:
+        """Names of the hooks a loaded plugin implements."""
+        return sorted(caller.name for caller in self.pm.get_hookcallers(self.module(name)) or [])
+
+    def folders(self, relative: str) -> dict[str, Path]:
+        """Owner → ``relative`` folder, for core and each loaded plugin that has one."""
+        found = {}
+        for owner in [CORE, *self.names]:
+            path = self.folder(owner) / relative
+            if path.is_dir():
+                found[owner] = path
+        return found
+
+    def migration_folders(self) -> dict[str, Path]:
+        """Owner → Alembic versions folder; core's lives in ``core/migrations/versions``."""
+        return self.folders("migrations/versions")
+
+    # -- registries -------------------------------------------------------------------------
+
+    def _collect(self, hook_name: str) -> list[tuple[str, Any]]:
+        """Call a no-argument register hook plugin by plugin: ``(owner, item)`` pairs."""
+        pairs = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            owner = _owner(self.pm, impl.plugin)
+            pairs.extend((owner, item) for item in impl.function() or [])
+        return pairs
+
+    @cached_property
+    def models(self) -> dict[str, list[type]]:
+        """Owner → SQLModel table classes."""
+        owned: dict[str, list[type]] = {}
+        tables: dict[str, str] = {}
+        for owner, model in self._collect("register_models"):
+            table = model.__tablename__
+            if owner != CORE and not table.startswith(f"{owner}_"):
+                raise StartupError(f"plugin {owner!r}: table {table!r} must start with '{owner}_'")
+            if tables.setdefault(table, owner) != owner:
+                raise StartupError(f"plugin {owner!r}: table {table!r} is already {tables[table]!r}'s")
+            owned.setdefault(owner, []).append(model)
+        return owned
+
+    def table_owner(self, table_name: str) -> str | None:
+        """Which owner declared ``table_name``, if any."""
+        for owner, models in self.models.items():
+            if any(model.__tablename__ == table_name for model in models):
+                return owner
+        return None
+
+    @cached_property
+    def actions(self) -> dict[str, Action]:
+        """Action name → action, core's and every plugin's."""
+        return self._named("register_permissions", lambda action: action.name, Action, ACTION_NAME)
+
+    @cached_property
+    def task_types(self) -> dict[str, TaskType]:
+        """Task type code → task type."""
+        return self._named("register_task_types", lambda t: t.code, TaskType)
+
+    @cached_property
+    def training_modules(self) -> dict[str, TrainingModule]:
+        """Training module code → module."""
+        return self._named("register_training_modules", lambda m: m.code, TrainingModule)
+
+    @cached_property
+    def jobs(self) -> dict[str, JobDefinition]:
+        """Job name → definition."""
+        return self._named("register_jobs", lambda j: j.name, JobDefinition)
+
+    @cached_property
+    def schedules(self) -> list[Schedule]:
+        """Every schedule, each naming a job of its own owner."""
+        schedules = []
+        for owner, schedule in self._collect("register_schedules"):
+            if not isinstance(schedule, Schedule):
+                raise StartupError(f"plugin {owner!r}: register_schedules returned {schedule!r}")
+            if schedule.job not in self.jobs or not schedule.job.startswith(f"{owner}."):
+                raise StartupError(f"plugin {owner!r}: schedule names unknown job {schedule.job!r}")
+            schedules.append(schedule)
+        return schedules
+
+    def owner_of(self, name: str) -> str:
+        """The owner of a dotted registry name (``mediation.case.read`` → ``mediation``)."""
+        return name.split(".", 1)[0]
+
+    def _named(
+        self, hook_name: str, key: Any, kind: type, pattern: re.Pattern[str] | None = None
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for owner, item in self._collect(hook_name):
+            if not isinstance(item, kind):
+                raise StartupError(f"plugin {owner!r}: {hook_name} returned {item!r}")
+            name = key(item)
+            if not name.startswith(f"{owner}.") or (pattern and not pattern.match(name)):
+                rule = pattern.pattern if pattern else f"'{owner}.<name>'"
+                raise StartupError(f"plugin {owner!r}: {hook_name} name {name!r} must match {rule}")
+            if name in found:
+                raise StartupError(f"plugin {owner!r}: {hook_name} registers {name!r} twice")
+            found[name] = item
+        return found
+
+    def routes(self, hook_name: str) -> dict[str, list[Any]]:
+        """Owner → handlers from ``register_api_routes`` or ``register_page_routes``."""
+        routes: dict[str, list[Any]] = {}
+        for owner, handler in self._collect(hook_name):
+            routes.setdefault(owner, []).append(handler)
+        return routes
+
+    def validate(self) -> None:
+        """Collect every registry now, so a bad plugin stops start-up, not a later request."""
+        for attribute in ("models", "actions", "task_types", "training_modules", "jobs", "schedules"):
+            getattr(self, attribute)
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def register_commands(self, cli: Any) -> None:
+        """Let every plugin add its commands to the ``pingan`` group."""
+        self.pm.hook.register_commands(cli=cli)
+
+    def call_one(self, plugin: str, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call ``hook_name`` on ``plugin`` alone (``on_plugin_enabled`` and the like)."""
+        others = [p for name, p in self.pm.list_name_plugin() if name != plugin]
+        return self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+
+    def for_unit(self, enabled: Iterable[str]) -> "UnitHooks":
+        """Hook callers that reach core and the plugins in ``enabled`` only."""
+        key = frozenset(enabled) & frozenset(self.names)
+        if key not in self._unit_hooks:
+            self._unit_hooks[key] = UnitHooks(self.pm, [n for n in self.names if n not in key])
+        return self._unit_hooks[key]
+
+
+class UnitHooks:
+    """The per-unit hooks, limited to the plugins enabled there (pytest's ``FSHookProxy``).
+
+    Plugins therefore never ask whether they are on: a disabled plugin is simply not called.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, disabled: list[str]) -> None:
+        remove = [pm.get_plugin(name) for name in disabled]
+        self.menu_items = pm.subset_hook_caller("menu_items", remove_plugins=remove)
+        self.dashboard_figures = pm.subset_hook_caller("dashboard_figures", remove_plugins=remove)
+        self.handle_event = pm.subset_hook_caller("handle_event", remove_plugins=remove)
+
+
+def flatten(results: Iterable[list[Any] | None]) -> list[Any]:
+    """Join the lists that a non-firstresult hook returns."""
+    return [item for result in results for item in (result or [])]
+
+
+def plugin_folder_without_import(target: str) -> Path | None:
+    """The folder of an entry point's module, found without running the module itself."""
+    try:
+        spec = importlib.util.find_spec(target.split(":")[0])
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin).parent if spec and spec.origin else None

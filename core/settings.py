@@ -1,0 +1,86 @@
+"""Deployment settings, read from ``PINGAN_*`` environment variables (and ``.env``).
+
+No ``PINGAN_DATABASE_URL`` means an embedded SQLite file under ``var/``; no
+``PINGAN_BROKER_URL`` means jobs run on an in-process dramatiq ``StubBroker``.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting Pingan reads; the README lists them with their meaning."""
+
+    model_config = SettingsConfigDict(env_prefix="PINGAN_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Folder for the embedded database and stores.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; unset: SQLite."
+    )
+    database_pool_size: int = Field(10, ge=1, description="PostgreSQL connections per process.")
+    broker_url: str | None = Field(
+        None, description="redis://… or amqp://… for dramatiq; unset: in-process jobs."
+    )
+    disabled_plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated plugin names blocked for the deployment."
+    )
+    trace_hooks: bool = Field(False, description="Log every plugin hook call and its result.")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    default_locale: str = Field("zh", description="Page language when the user chose none: zh or en.")
+    worker_threads: int = Field(4, ge=1, description="Job threads per worker process.")
+    embedded_scheduler: bool = Field(
+        True, description="Run the scheduler thread inside `pingan run` (embedded default)."
+    )
+    job_lease_seconds: int = Field(
+        900, ge=5, description="A job untouched this long while unfinished is sent again."
+    )
+    job_send_grace_seconds: int = Field(
+        10, ge=0, description="A job the broker never took is sent again after this."
+    )
+    job_time_limit_seconds: int = Field(600, ge=1, description="Default time limit of one job run.")
+    job_max_retries: int = Field(5, ge=0, description="Retries after a failed job run.")
+    job_min_backoff_ms: int = Field(1_000, ge=1, description="First retry delay; doubles each time.")
+    job_max_backoff_ms: int = Field(300_000, ge=1, description="Longest retry delay.")
+    job_retention_days: int = Field(30, ge=1, description="Finished jobs are purged after this.")
+    sweep_interval_seconds: int = Field(
+        60, ge=1, description="How often the scheduler re-sends stale jobs."
+    )
+    redis_heartbeat_timeout_ms: int = Field(
+        60_000, ge=1_000, description="After this, a dead Redis worker's messages are requeued."
+    )
+
+    @field_validator("disabled_plugins", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("zh", "en"):
+            raise ValueError("default_locale must be zh or en")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_run(self) -> "Settings":
+        if self.job_lease_seconds <= self.job_time_limit_seconds:
+            raise ValueError("job_lease_seconds must exceed job_time_limit_seconds")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under ``var_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'pingan.sqlite3').resolve()}"
+
+    @property
+    def embedded_jobs(self) -> bool:
+        """True when jobs run in-process on a ``StubBroker``."""
+        return not self.broker_url

@@ -1,0 +1,115 @@
+"""Core's JSON API: jobs, installed plugins, and per-unit plugin switches."""
+
+from typing import Annotated
+
+from litestar import Controller, get, put
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from sqlmodel import Session, col, select
+
+from core.jobs.models import Job, JobStatus
+from core.jobs.schemas import JobRead
+from core.platform import Platform
+from core.units.models import Unit
+from core.units.schemas import PluginRead, PluginState, PluginSwitch
+from core.units.services import effective_plugins, set_plugin_enabled
+from core.web.errors import DomainError
+
+
+class JobController(Controller):
+    """Background jobs and their state."""
+
+    path = "/api/v1/jobs"
+    tags = ["jobs"]
+
+    @get("/", sync_to_thread=True, operation_id="ListJobs", opt={"action": "core.job.read"})
+    def list_jobs(
+        self,
+        session: Session,
+        status: Annotated[JobStatus | None, Parameter(query="status")] = None,
+        name: Annotated[str | None, Parameter(query="name", max_length=100)] = None,
+        limit: Annotated[int, Parameter(query="limit", ge=1, le=500)] = 50,
+    ) -> list[JobRead]:
+        """List recent jobs, newest first."""
+        query = select(Job).order_by(col(Job.created_at).desc()).limit(limit)
+        if status is not None:
+            query = query.where(Job.status == status)
+        if name is not None:
+            query = query.where(Job.name == name)
+        return [JobRead.model_validate(job) for job in session.exec(query)]
+
+    @get("/{job_id:str}", sync_to_thread=True, operation_id="GetJob", opt={"action": "core.job.read"})
+    def get_job(self, session: Session, job_id: str) -> JobRead:
+        """One job."""
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFoundException(f"job {job_id} not found")
+        return JobRead.model_validate(job)
+
+
+class PluginController(Controller):
+    """Installed plugins and where they are enabled."""
+
+    tags = ["plugins"]
+
+    @get(
+        "/api/v1/plugins",
+        sync_to_thread=False,
+        operation_id="ListPlugins",
+        opt={"action": "core.plugin.read"},
+    )
+    def list_plugins(self, platform: Platform) -> list[PluginRead]:
+        """The plugins loaded in this deployment."""
+        plugins = platform.plugins
+        return [
+            PluginRead(
+                name=name,
+                label_zh=plugins.meta(name).label.zh,
+                label_en=plugins.meta(name).label.en,
+                version=plugins.meta(name).version,
+                restricted=plugins.meta(name).restricted,
+                default_enabled=plugins.meta(name).default_enabled,
+                hooks=plugins.hooks_implemented(name),
+            )
+            for name in plugins.names
+        ]
+
+    @get(
+        "/api/v1/units/{unit_id:int}/plugins",
+        sync_to_thread=True,
+        operation_id="ListUnitPlugins",
+        opt={"action": "core.plugin.read"},
+    )
+    def unit_plugins(self, session: Session, platform: Platform, unit: Unit) -> list[PluginState]:
+        """Whether each loaded plugin is on at the unit."""
+        switches = effective_plugins(session, unit)
+        return [PluginState(name=n, enabled=switches.get(n, False)) for n in platform.plugins.names]
+
+    @put(
+        "/api/v1/units/{unit_id:int}/plugins/{name:str}",
+        sync_to_thread=True,
+        operation_id="SwitchUnitPlugin",
+        opt={"action": "core.plugin.manage"},
+    )
+    def switch_plugin(
+        self, session: Session, platform: Platform, unit: Unit, name: str, data: PluginSwitch
+    ) -> PluginState:
+        """Turn a plugin on or off for the unit's subtree; its data is never deleted."""
+        if name not in platform.plugins.names:
+            raise DomainError(
+                f"no plugin named {name!r} is installed and unblocked", code="unknown_plugin", status=404
+            )
+        switch(platform, session, unit, name, data.enabled, changed_by=None)
+        session.commit()
+        return PluginState(name=name, enabled=data.enabled)
+
+
+def switch(
+    platform: Platform, session: Session, unit: Unit, name: str, enabled: bool, *, changed_by: str | None
+) -> bool:
+    """Switch a plugin at a unit and tell that plugin, in the same transaction."""
+    changed = set_plugin_enabled(session, unit, name, enabled, changed_by=changed_by)
+    if changed:
+        hook = "on_plugin_enabled" if enabled else "on_plugin_disabled"
+        platform.plugins.call_one(name, hook, unit=unit, session=session)
+    return changed

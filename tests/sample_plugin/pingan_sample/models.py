@@ -1,0 +1,30 @@
+"""The plugin's tables, created by its own migration branch."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.units.models import utcnow
+
+
+class SampleNote(SQLModel, table=True):
+    """A note pinned to a unit."""
+
+    __tablename__ = "sample_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    text: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+
+
+class SampleTally(SQLModel, table=True):
+    """The effect of one run of ``sample.count_notes``: at most one row per job."""
+
+    __tablename__ = "sample_tally"
+
+    job_id: str = Field(primary_key=True, max_length=32)
+    unit_id: int = Field(foreign_key="unit.id")
+    notes: int
+    runs: int = 1

@@ -1,0 +1,93 @@
+"""Hook implementations: one of each."""
+
+import click
+from sqlmodel import func, select
+
+from core.contributions import Action, Figure, Label, MenuItem, Schedule, TaskType, TrainingModule
+from core.hookspecs import hookimpl
+from pingan_sample import META
+from pingan_sample.jobs import count_notes, heartbeat
+from pingan_sample.models import SampleNote, SampleTally
+from pingan_sample.routes import NoteController, NotePages
+
+__all__ = ["META"]
+
+
+@hookimpl
+def register_models():
+    return [SampleNote, SampleTally]
+
+
+@hookimpl
+def register_api_routes():
+    return [NoteController]
+
+
+@hookimpl
+def register_page_routes():
+    return [NotePages]
+
+
+@hookimpl
+def register_permissions():
+    return [
+        Action("sample.note.read", Label("查看便签", "Read notes")),
+        Action("sample.note.create", Label("张贴便签", "Pin notes")),
+    ]
+
+
+@hookimpl
+def register_task_types():
+    return [TaskType("sample.litter_pick", Label("捡拾垃圾", "Litter picking"))]
+
+
+@hookimpl
+def register_training_modules():
+    return [TrainingModule("sample.notice_etiquette", Label("便签礼仪", "Notice etiquette"), "etiquette.md", hours=0.5)]
+
+
+@hookimpl
+def register_jobs():
+    return [count_notes, heartbeat]
+
+
+@hookimpl
+def register_schedules():
+    return [Schedule(job="sample.heartbeat", every_seconds=3600)]
+
+
+@hookimpl
+def register_commands(cli):
+    @cli.command("sample-hello")
+    @click.option("--name", default="邻居")
+    def hello(name):
+        """Greet from the sample plugin."""
+        click.echo(f"你好，{name}！")
+
+
+@hookimpl
+def menu_items(unit, actor):
+    return [MenuItem(Label("邻里便签", "Notes"), f"/units/{unit.id}/sample/", icon="note", order=50)]
+
+
+@hookimpl
+def dashboard_figures(unit, actor, session):
+    notes = session.exec(select(func.count()).where(SampleNote.unit_id == unit.id)).one()
+    return [Figure(Label("便签", "Notes"), notes, url=f"/units/{unit.id}/sample/")]
+
+
+@hookimpl
+def handle_event(event, session):
+    session.add(SampleNote(unit_id=event.unit_id, text=f"event {event.name}"))
+
+
+@hookimpl
+def on_plugin_enabled(unit, session):
+    session.add(SampleNote(unit_id=unit.id, text="board opened"))
+
+
+@hookimpl
+def on_plugin_disabled(unit, session):
+    session.add(SampleNote(unit_id=unit.id, text="board closed"))
+
+
