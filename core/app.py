@@ -8,7 +8,7 @@ from datetime import timedelta
 import pluggy
 from anyio import to_thread
 from litestar import Litestar, Router
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -55,7 +55,7 @@ def create_app(
         route_handlers=[*CORE_ROUTES, *_plugin_routers(platform), *_static_routers(platform)],
         dependencies={
             "platform": Provide(provide_platform, sync_to_thread=False),
-            "session": Provide(provide_session, sync_to_thread=False),
+            "session": Provide(provide_session),
             "unit": Provide(provide_unit, sync_to_thread=True),
         },
         exception_handlers=EXCEPTION_HANDLERS,

@@ -150,6 +150,7 @@ class JobRuntime:
         self.definitions = {d.name: d for d in definitions}
         self.actors = {d.name: self._declare(d, plugins) for d in definitions}
         self._worker: dramatiq.Worker | None = None
+        self._booted = False
         self._lock = threading.Lock()
 
     def _declare(self, definition: JobDefinition, plugins: Any) -> dramatiq.Actor:
@@ -242,10 +243,16 @@ class JobRuntime:
     def start_worker(self, threads: int | None = None) -> dramatiq.Worker:
         """Start worker threads consuming every queue of this runtime's broker."""
         with self._lock:
-            if self._worker is None:
+            if not self._booted:
                 self.broker.emit_after("process_boot")  # arms time limits in this process
+                self._booted = True
+            if self._worker is None:
                 self._worker = dramatiq.Worker(
-                    self.broker, worker_threads=threads or self.settings.worker_threads
+                    self.broker,
+                    worker_threads=threads or self.settings.worker_threads,
+                    # Idle threads wake this often to notice a stop; in-process polling of
+                    # the stub's queue is cheap, so stop quickly there.
+                    worker_timeout=100 if isinstance(self.broker, StubBroker) else 1000,
                 )
                 self._worker.start()
             return self._worker
@@ -256,7 +263,6 @@ class JobRuntime:
             if self._worker is not None:
                 self._worker.stop(timeout=timeout_ms)
                 self._worker = None
-                self.broker.emit_before("process_stop")
 
     def check(self) -> tuple[bool, str]:
         """Whether the broker answers, and a short description."""

@@ -4,15 +4,14 @@ from typing import Annotated
 
 from litestar import Controller, get, put
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
-from sqlmodel import Session, col, select
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlmodel import col, select
 
 from core.jobs.models import Job, JobStatus
 from core.jobs.schemas import JobRead
-from core.platform import Platform
-from core.units.models import Unit
 from core.units.schemas import PluginRead, PluginState, PluginSwitch
 from core.units.services import effective_plugins, set_plugin_enabled
+from core.web.deps import PlatformDep, SessionDep, UnitDep
 from core.web.errors import DomainError
 
 
@@ -25,10 +24,10 @@ class JobController(Controller):
     @get("/", sync_to_thread=True, operation_id="ListJobs", opt={"action": "core.job.read"})
     def list_jobs(
         self,
-        session: Session,
-        status: Annotated[JobStatus | None, Parameter(query="status")] = None,
-        name: Annotated[str | None, Parameter(query="name", max_length=100)] = None,
-        limit: Annotated[int, Parameter(query="limit", ge=1, le=500)] = 50,
+        session: SessionDep,
+        status: Annotated[JobStatus | None, QueryParameter()] = None,
+        name: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> list[JobRead]:
         """List recent jobs, newest first."""
         query = select(Job).order_by(col(Job.created_at).desc()).limit(limit)
@@ -39,7 +38,7 @@ class JobController(Controller):
         return [JobRead.model_validate(job) for job in session.exec(query)]
 
     @get("/{job_id:str}", sync_to_thread=True, operation_id="GetJob", opt={"action": "core.job.read"})
-    def get_job(self, session: Session, job_id: str) -> JobRead:
+    def get_job(self, session: SessionDep, job_id: FromPath[str]) -> JobRead:
         """One job."""
         job = session.get(Job, job_id)
         if job is None:
@@ -58,7 +57,7 @@ class PluginController(Controller):
         operation_id="ListPlugins",
         opt={"action": "core.plugin.read"},
     )
-    def list_plugins(self, platform: Platform) -> list[PluginRead]:
+    def list_plugins(self, platform: PlatformDep) -> list[PluginRead]:
         """The plugins loaded in this deployment."""
         plugins = platform.plugins
         return [
@@ -80,7 +79,7 @@ class PluginController(Controller):
         operation_id="ListUnitPlugins",
         opt={"action": "core.plugin.read"},
     )
-    def unit_plugins(self, session: Session, platform: Platform, unit: Unit) -> list[PluginState]:
+    def unit_plugins(self, session: SessionDep, platform: PlatformDep, unit: UnitDep) -> list[PluginState]:
         """Whether each loaded plugin is on at the unit."""
         switches = effective_plugins(session, unit)
         return [PluginState(name=n, enabled=switches.get(n, False)) for n in platform.plugins.names]
@@ -92,7 +91,7 @@ class PluginController(Controller):
         opt={"action": "core.plugin.manage"},
     )
     def switch_plugin(
-        self, session: Session, platform: Platform, unit: Unit, name: str, data: PluginSwitch
+        self, session: SessionDep, platform: PlatformDep, unit: UnitDep,name: FromPath[str], data: JSONBody[PluginSwitch]
     ) -> PluginState:
         """Turn a plugin on or off for the unit's subtree; its data is never deleted."""
         if name not in platform.plugins.names:
@@ -105,7 +104,7 @@ class PluginController(Controller):
 
 
 def switch(
-    platform: Platform, session: Session, unit: Unit, name: str, enabled: bool, *, changed_by: str | None
+    platform: PlatformDep, session: SessionDep, unit: UnitDep, name: str, enabled: bool, *, changed_by: str | None
 ) -> bool:
     """Switch a plugin at a unit and tell that plugin, in the same transaction."""
     changed = set_plugin_enabled(session, unit, name, enabled, changed_by=changed_by)

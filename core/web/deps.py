@@ -4,14 +4,23 @@ from collections.abc import Iterator
 
 from anyio import to_thread
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath
 from litestar.types import Guard
 from sqlmodel import Session
 
 from core.platform import Platform
 from core.units.models import Unit
 from core.units.services import enabled_plugins
+
+SessionDep = NamedDependency[Session]
+"""A handler parameter ``session: SessionDep`` receives a sync session (closed afterwards)."""
+PlatformDep = NamedDependency[Platform]
+"""A handler parameter ``platform: PlatformDep`` receives the platform."""
+UnitDep = NamedDependency[Unit]
+"""A handler parameter ``unit: UnitDep`` receives the path's ``{unit_id}`` unit, or 404."""
 
 
 def platform_of(connection: ASGIConnection) -> Platform:
@@ -30,7 +39,7 @@ def provide_session(request: ASGIConnection) -> Iterator[Session]:
         yield session
 
 
-def provide_unit(unit_id: int, session: Session) -> Unit:
+def provide_unit(unit_id: FromPath[int], session: SessionDep) -> Unit:
     """Inject the unit named in the path, or answer 404."""
     unit = session.get(Unit, unit_id)
     if unit is None:

@@ -180,7 +180,10 @@ def handle_http_exception(request: Request, error: HTTPException):
                     )
                 )
         if not errors and error.detail:
-            errors.append(FieldError(field="body", rule="malformed", message=str(error.detail)))
+            errors.append(FieldError(field="body", rule="invalid", message=str(error.detail)))
+    elif status == 400 and "malformed" in str(error.detail):
+        code = "malformed_body"
+        errors.append(FieldError(field="body", rule="malformed", message=str(error.detail)))
     elif isinstance(error, NotFoundException):
         code = "not_found"
     return _respond(request, status, code, _text(request, zh, en), errors)

@@ -5,11 +5,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 
 import core
-from core.platform import Platform
+from core.web.deps import PlatformDep
 
 
 @get("/health", sync_to_thread=True, opt={"action": None}, tags=["health"], operation_id="Health")
-def health(platform: Platform) -> Response[dict]:
+def health(platform: PlatformDep) -> Response[dict]:
     """Report the database and broker status; 503 when either is down."""
     try:
         with platform.engine.connect() as connection:

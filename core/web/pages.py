@@ -3,18 +3,18 @@
 from typing import Annotated
 
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Template
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from core.jobs.models import Job, JobStatus
-from core.platform import Platform
 from core.units.models import Unit
 from core.units.services import effective_plugins
+from core.web.deps import PlatformDep, SessionDep, UnitDep
 from core.web.navigation import dashboard, unit_page
 
 
-def _root(session: Session) -> Unit | None:
+def _root(session: SessionDep) -> Unit | None:
     return session.exec(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id)).first()
 
 
@@ -24,7 +24,7 @@ class HomePages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True, opt={"action": None})
-    def home(self, request: Request, session: Session, platform: Platform) -> Template:
+    def home(self, request: Request, session: SessionDep, platform: PlatformDep) -> Template:
         """The home page: the top unit's dashboard, or how to get started."""
         root = _root(session)
         if root is None:
@@ -32,11 +32,11 @@ class HomePages(Controller):
         return self._unit_home(request, session, platform, root)
 
     @get("/units/{unit_id:int}/", sync_to_thread=True, opt={"action": "core.unit.read"})
-    def unit_home(self, request: Request, session: Session, platform: Platform, unit: Unit) -> Template:
+    def unit_home(self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep) -> Template:
         """A unit's home: its menu, figures, sub-units and plugins."""
         return self._unit_home(request, session, platform, unit)
 
-    def _unit_home(self, request: Request, session: Session, platform: Platform, unit: Unit) -> Template:
+    def _unit_home(self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep) -> Template:
         actor = getattr(request.state, "actor", None)
         children = session.exec(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code, Unit.id)).all()
         switches = effective_plugins(session, unit)
@@ -57,9 +57,9 @@ class HomePages(Controller):
     def jobs(
         self,
         request: Request,
-        session: Session,
-        platform: Platform,
-        status: Annotated[JobStatus | None, Parameter(query="status")] = None,
+        session: SessionDep,
+        platform: PlatformDep,
+        status: Annotated[JobStatus | None, QueryParameter()] = None,
     ) -> Template:
         """Recent background jobs and their state."""
         query = select(Job).order_by(col(Job.created_at).desc()).limit(200)

@@ -1,13 +1,13 @@
 """API and pages of the plugin; core mounts them under the unit."""
 
 from litestar import Controller, get, post
+from litestar.params import JSONBody
 from litestar.response import Template
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from core.jobs import enqueue
-from core.platform import Platform
-from core.units.models import Unit
+from core.web.deps import PlatformDep, SessionDep, UnitDep
 from pingan_sample.jobs import count_notes
 from pingan_sample.models import SampleNote
 
@@ -36,13 +36,13 @@ class NoteController(Controller):
     path = "/notes"
 
     @get("/", sync_to_thread=True, operation_id="ListSampleNotes", opt={"action": "sample.note.read"})
-    def list_notes(self, session: Session, unit: Unit) -> list[NoteRead]:
+    def list_notes(self, session: SessionDep, unit: UnitDep) -> list[NoteRead]:
         """The unit's notes."""
         notes = session.exec(select(SampleNote).where(SampleNote.unit_id == unit.id))
         return [NoteRead.model_validate(note) for note in notes]
 
     @post("/", sync_to_thread=True, operation_id="CreateSampleNote", opt={"action": "sample.note.create"})
-    def create_note(self, session: Session, unit: Unit, data: NoteCreate) -> NoteRead:
+    def create_note(self, session: SessionDep, unit: UnitDep, data: JSONBody[NoteCreate]) -> NoteRead:
         """Pin a note and recount the unit's notes in the background."""
         note = SampleNote(unit_id=unit.id, text=data.text)
         session.add(note)
@@ -56,7 +56,7 @@ class NotePages(Controller):
     """The notice board page."""
 
     @get("/", sync_to_thread=True, opt={"action": "sample.note.read"})
-    def board(self, session: Session, platform: Platform, unit: Unit) -> Template:
+    def board(self, session: SessionDep, platform: PlatformDep, unit: UnitDep) -> Template:
         """The unit's notice board."""
         from core.web.navigation import unit_page
 

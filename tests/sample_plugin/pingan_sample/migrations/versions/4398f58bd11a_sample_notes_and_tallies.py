@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision: str = '4398f58bd11a'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('sample',)

@@ -1,0 +1,59 @@
+"""Test databases: a migrated SQLite template copied per test, a PostgreSQL database per worker.
+
+PostgreSQL tests commit for real and the tables are emptied after each test: the in-process
+job worker and the ``pingan worker`` subprocesses read through their own connections, which
+an uncommitted outer transaction would hide from them.
+"""
+
+import shutil
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from core.db import make_engine
+from core.migrate import upgrade
+from core.plugins import Plugins, make_plugin_manager
+
+
+def migrate_new_sqlite(path: Path, plugins: Plugins | None = None) -> Path:
+    """Create a SQLite file at ``path`` with every (or the given) owner's migrations applied."""
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, plugins or Plugins(make_plugin_manager()))
+    engine.dispose()
+    return path
+
+
+def copy_sqlite(template: Path, target: Path) -> str:
+    """Copy the template database file; return the copy's URL."""
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+def create_postgres_database(admin_url: str, name: str) -> str:
+    """(Re)create database ``name`` on the admin URL's server; return its URL."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    """Drop database ``name``."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def empty_tables(engine: Engine) -> None:
+    """Remove every row of every table but Alembic's, and restart id sequences."""
+    inspector = sa.inspect(engine)
+    tables = [name for name in inspector.get_table_names() if name != "alembic_version"]
+    if tables:
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
