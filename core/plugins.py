@@ -194,7 +194,11 @@ class Plugins:
     @cached_property
     def names(self) -> list[str]:
         """Names of the loaded plugins (core's defaults excluded), in load order."""
-        return [name for name, _ in self.pm.list_name_plugin() if not name.startswith(f"{CORE}.")]
+        return [
+            name
+            for name, plugin in self.pm.list_name_plugin()
+            if plugin is not None and not name.startswith(f"{CORE}.")  # None: blocked
+        ]
 
     def module(self, name: str) -> ModuleType:
         """The hook module registered as ``name``."""
@@ -330,7 +334,7 @@ class Plugins:
 
     def call_one(self, plugin: str, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call ``hook_name`` on ``plugin`` alone (``on_plugin_enabled`` and the like)."""
-        others = [p for name, p in self.pm.list_name_plugin() if name != plugin]
+        others = [p for name, p in self.pm.list_name_plugin() if name != plugin and p is not None]
         return self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
 
     def for_unit(self, enabled: Iterable[str]) -> "UnitHooks":

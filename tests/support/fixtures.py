@@ -55,7 +55,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_database(worker_id: str):
     """A PostgreSQL database for this xdist worker, migrated once; dropped at the end."""
     services.require("postgresql")
-    name = f"pingan_test_{worker_id}"
+    name = f"pingan_test_{worker_id}_{os.getpid()}"  # concurrent runs never share one
     url = databases.create_postgres_database(services.POSTGRES_URL, name)
     from core.db import make_engine
     from core.migrate import upgrade

@@ -1,0 +1,73 @@
+"""Pages in a real browser: Playwright driving the system Chromium."""
+
+import pytest
+
+from core.units.services import set_plugin_enabled
+from tests.support import services
+from tests.support.server import serving
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser():
+    services.require("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=services.CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def served(platform, unit_tree, app):
+    with platform.session_factory() as session:
+        set_plugin_enabled(session, unit_tree.city, "sample", True, changed_by="test")
+        session.commit()
+    with serving(app) as base_url:
+        yield base_url
+
+
+@pytest.mark.plugins("sample")
+def test_home_page_in_chinese_and_english_shows_a_plugin_menu_item(browser, served):
+    page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page.goto(served + "/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator("h1").inner_text() == "重庆市"
+    menu = page.get_by_role("navigation", name="导航")
+    assert menu.get_by_role("link", name="邻里便签").is_visible()
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    menu = page.get_by_role("navigation", name="Navigation")
+    assert menu.get_by_role("link", name="Notes").is_visible()
+    assert menu.get_by_role("link", name="Home").is_visible()
+
+    menu.get_by_role("link", name="Notes").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Neighbourhood notes"
+    assert page.url.endswith("/sample/")
+
+
+@pytest.mark.plugins("sample")
+def test_plugin_menu_item_is_absent_where_the_plugin_is_off(browser, served, platform, unit_tree):
+    with platform.session_factory() as session:
+        set_plugin_enabled(session, unit_tree.other_district, "sample", False, changed_by="test")
+        session.commit()
+    page = browser.new_page(locale="zh-CN")
+    page.goto(f"{served}/units/{unit_tree.other_district.id}/")
+    assert page.locator("h1").inner_text() == "江北区"
+    assert page.get_by_role("link", name="邻里便签").count() == 0
+    response = page.goto(f"{served}/units/{unit_tree.other_district.id}/sample/")
+    assert response.status == 404
