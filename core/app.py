@@ -8,23 +8,37 @@ from datetime import timedelta
 import pluggy
 from anyio import to_thread
 from litestar import Litestar, Router
-from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 import core
+from core.accounts.pages import AccountPages, SignInPages, UserPages
+from core.accounts.routes import AuthController, UserController
+from core.audit.pages import AuditPages
+from core.audit.routes import AuditController
+from core.people.routes import PersonController
 from core.platform import Platform, build_platform
 from core.plugins import CORE, StartupError
 from core.scheduler import make_scheduler
 from core.settings import Settings
 from core.templates import make_environment
 from core.web.api import JobController, PluginController
-from core.web.deps import provide_platform, provide_session, provide_unit, requires_plugin_enabled
+from core.web.auth import (
+    AUTHENTICATED,
+    AuthMiddleware,
+    PasswordChangeRequired,
+    authorize,
+    redirect_to_password_change,
+)
+from core.web.deps import provide_platform, provide_session, provide_unit
 from core.web.errors import EXCEPTION_HANDLERS
+from core.web.headers import SecurityHeadersMiddleware
 from core.web.health import health
 from core.web.locale import LocaleMiddleware
 from core.web.pages import HomePages
@@ -32,7 +46,20 @@ from core.web.validation import InputPlugin
 
 log = logging.getLogger(__name__)
 
-CORE_ROUTES = [health, HomePages, JobController, PluginController]
+CORE_ROUTES = [
+    health,
+    HomePages,
+    SignInPages,
+    AccountPages,
+    UserPages,
+    AuditPages,
+    AuthController,
+    UserController,
+    PersonController,
+    AuditController,
+    JobController,
+    PluginController,
+]
 
 
 def create_app(
@@ -43,8 +70,8 @@ def create_app(
 ) -> Litestar:
     """Build the web application for ``platform`` (built from ``settings`` and ``pm`` if absent).
 
-    Routes of every loaded plugin are mounted now, each behind a guard that answers 404
-    where the plugin is not enabled; switching a plugin at a unit never re-routes the app.
+    Routes of every loaded plugin are mounted now; the one guard, ``authorize``, answers 404
+    where the plugin is not enabled, so switching a plugin at a unit never re-routes the app.
 
     Raises:
         core.plugins.StartupError: A plugin is broken, or a route names no action.
@@ -58,12 +85,26 @@ def create_app(
             "session": Provide(provide_session),
             "unit": Provide(provide_unit, sync_to_thread=True),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[LocaleMiddleware(platform.settings.default_locale)],
-        plugins=[InputPlugin()],
-        template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(environment)
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            PasswordChangeRequired: redirect_to_password_change,
+        },
+        guards=[authorize],
+        middleware=[
+            LocaleMiddleware(platform.settings.default_locale),
+            AuthMiddleware(platform),
+            SecurityHeadersMiddleware(),
+        ],
+        csrf_config=CSRFConfig(
+            secret=platform.secrets.secret_key,
+            cookie_name="pingan_csrf",
+            cookie_secure=platform.settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="strict",
+            exclude=["/api/"],
         ),
+        plugins=[InputPlugin()],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         openapi_config=OpenAPIConfig(
             title="Pingan API",
             version=core.__version__,
@@ -84,7 +125,6 @@ def _plugin_routers(platform: Platform) -> list[Router]:
             Router(
                 path=f"/api/v1/units/{{unit_id:int}}/{owner}",
                 route_handlers=handlers,
-                guards=[requires_plugin_enabled(owner)],
                 tags=[owner],
                 opt={"owner": owner},
             )
@@ -94,7 +134,6 @@ def _plugin_routers(platform: Platform) -> list[Router]:
             Router(
                 path=f"/units/{{unit_id:int}}/{owner}",
                 route_handlers=handlers,
-                guards=[requires_plugin_enabled(owner)],
                 include_in_schema=False,
                 opt={"owner": owner},
             )
@@ -118,18 +157,19 @@ def _static_routers(platform: Platform) -> list[Router]:
 def _check_actions(app: Litestar, platform: Platform) -> None:
     """Refuse to start if a route does not say which action it performs (deny by default).
 
-    ``opt={"action": None}`` marks a deliberately public route.
+    ``opt={"action": None}`` marks a deliberately public route, ``AUTHENTICATED`` one open to
+    any signed-in user.
     """
     known = platform.plugins.actions
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
-            if handler.opt.get("exclude_from_action_check") or _is_framework_route(handler):
+            if _is_framework_route(handler):
                 continue
             owner = handler.opt.get("owner", CORE)
             if "action" not in handler.opt:
                 raise StartupError(f"{owner}: route {route.path} declares no action in opt")
             action = handler.opt["action"]
-            if action is not None and action not in known:
+            if action not in (None, AUTHENTICATED) and action not in known:
                 raise StartupError(f"{owner}: route {route.path} names unknown action {action!r}")
 
 
@@ -159,4 +199,3 @@ def _lifespan(platform: Platform):
                 await to_thread.run_sync(platform.jobs.stop_worker)
 
     return lifespan
-

@@ -1,6 +1,7 @@
 """The ``pingan`` command line."""
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -14,6 +15,8 @@ from core.plugins import StartupError, installed_plugins, make_plugin_manager
 from core.settings import Settings
 
 log = logging.getLogger("pingan")
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass
@@ -56,27 +59,46 @@ def run(state: CliState, host: str | None, port: int | None, demo: bool) -> None
     from core.migrate import upgrade
 
     started = time.monotonic()
+    host = host or state.settings.host
+    port = port or state.settings.port
+    if host in LOOPBACK and "PINGAN_SECURE_COOKIES" not in os.environ:
+        # A plain-http run on this machine: browsers drop Secure cookies over http.
+        state.settings = state.settings.model_copy(update={"secure_cookies": False})
     platform = state.platform
     upgrade(platform.engine, platform.plugins)
     if demo:
         from core.demo.loader import load_demo
 
-        if load_demo(platform):
-            click.echo("demo data loaded: Chongqing's 38 districts and counties; 渝中区 in detail")
-        else:
+        logins = load_demo(platform)
+        if logins is None:
             click.echo("demo data not loaded: the database already has units")
+        else:
+            click.echo("demo data loaded: Chongqing's 38 districts and counties; 渝中区 in detail")
+            click.echo("demo logins (shown once):")
+            for username, password, role in logins:
+                click.echo(f"  {username:<12} {password}   {role}")
+    from core.accounts.bootstrap import ensure_platform_admin
+
+    admin = ensure_platform_admin(platform)
+    if admin:
+        click.echo(
+            f"platform administrator: {admin[0]} / one-time password {admin[1]} "
+            "(shown once; change it at first sign-in)"
+        )
     app = create_app(platform=platform)
-    host = host or state.settings.host
-    port = port or state.settings.port
-    click.echo(f"Pingan {core.__version__} on http://{host}:{port}/ "
-               f"(database: {platform.engine.dialect.name}, jobs: "
-               f"{'embedded' if state.settings.embedded_jobs else 'broker'}; "
-               f"ready in {time.monotonic() - started:.1f}s)")
+    click.echo(
+        f"Pingan {core.__version__} on http://{host}:{port}/ "
+        f"(database: {platform.engine.dialect.name}, jobs: "
+        f"{'embedded' if state.settings.embedded_jobs else 'broker'}; "
+        f"ready in {time.monotonic() - started:.1f}s)"
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @cli.command()
-@click.option("--threads", type=int, default=None, help="Job threads (default: PINGAN_WORKER_THREADS).")
+@click.option(
+    "--threads", type=int, default=None, help="Job threads (default: PINGAN_WORKER_THREADS)."
+)
 @pass_state
 def worker(state: CliState, threads: int | None) -> None:
     """Run background jobs from the broker until stopped (production)."""
@@ -194,8 +216,11 @@ def plugins_list(state: CliState) -> None:
             click.echo(f"{installed.name}  (blocked)  {installed.target}")
             continue
         meta = platform.plugins.meta(installed.name)
-        places = [f"{unit.name}#{unit.id}{'' if row.enabled else ' (off)'}"
-                  for row, unit in switches if row.plugin == installed.name]
+        places = [
+            f"{unit.name}#{unit.id}{'' if row.enabled else ' (off)'}"
+            for row, unit in switches
+            if row.plugin == installed.name
+        ]
         click.echo(f"{meta.name}  {meta.version}  {meta.label.zh} / {meta.label.en}")
         click.echo(f"  hooks: {', '.join(platform.plugins.hooks_implemented(meta.name)) or '-'}")
         click.echo(f"  migration head: {branch_heads.get(meta.name, '-')}")
@@ -203,28 +228,29 @@ def plugins_list(state: CliState) -> None:
 
 
 def _switch(state: CliState, name: str, unit_ref: str, enabled: bool) -> None:
-    from sqlmodel import select
-
-    from core.units.models import Unit
     from core.web.api import switch
 
     platform = state.platform
     if name not in platform.plugins.names:
         raise click.ClickException(f"no plugin named {name!r} is installed and unblocked")
     with platform.session_factory() as session:
-        unit = session.exec(
-            select(Unit).where((Unit.code == unit_ref) | (Unit.id == _int_or_none(unit_ref)))
-        ).first()
-        if unit is None:
-            raise click.ClickException(f"no unit with id or code {unit_ref!r}")
+        unit = _find_unit(session, unit_ref)
         changed = switch(platform, session, unit, name, enabled, changed_by="cli")
         session.commit()
     state_word = "enabled" if enabled else "disabled"
     click.echo(f"{name} {state_word} at {unit.name}" + ("" if changed else " (already)"))
 
 
-def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+def _find_unit(session, unit_ref: str):
+    from sqlmodel import select
+
+    from core.units.models import Unit
+
+    number = int(unit_ref) if unit_ref.isdigit() else None
+    unit = session.exec(select(Unit).where((Unit.code == unit_ref) | (Unit.id == number))).first()
+    if unit is None:
+        raise click.ClickException(f"no unit with id or code {unit_ref!r}")
+    return unit
 
 
 @plugins.command("enable")
@@ -245,9 +271,95 @@ def plugins_disable(state: CliState, name: str, unit_ref: str) -> None:
     _switch(state, name, unit_ref, False)
 
 
+@cli.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name.")
+@click.option("--unit", "unit_ref", required=True, help="Unit id or division code.")
+@click.option("--role", "roles", multiple=True, help="Role to grant at that unit (repeatable).")
+@pass_state
+def user_create(
+    state: CliState, username: str, display_name: str, unit_ref: str, roles: tuple[str, ...]
+) -> None:
+    """Create an account with a one-time password (printed once)."""
+    from core.accounts import services
+    from core.errors import DomainError
+
+    platform = state.platform
+    with platform.session_factory() as session:
+        unit = _find_unit(session, unit_ref)
+        try:
+            account, one_time = services.create_user(
+                session, platform.settings, username=username, display_name=display_name, unit=unit
+            )
+            for role in roles:
+                services.grant_role(session, platform.policy, None, account, role, unit)
+        except DomainError as error:
+            details = "; ".join(f"{e.field}: {e.message}" for e in error.errors)
+            raise click.ClickException(
+                f"{error.message}{' (' + details + ')' if details else ''}"
+            ) from error
+        session.commit()
+    click.echo(f"created {account.username} at {unit.name}; one-time password: {one_time}")
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@pass_state
+def audit_verify(state: CliState) -> None:
+    """Check that no audit entry was altered, inserted or removed in the chain."""
+    from core.audit.verify import verify_chain
+
+    with state.platform.session_factory() as session:
+        report = verify_chain(session)
+    if not report.ok:
+        click.echo(
+            f"audit chain BROKEN at entry {report.broken_at}: {report.problem} "
+            f"({report.checked} entries verified before it)",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"audit chain intact: {report.checked} entries")
+
+
+@cli.group()
+def keys() -> None:
+    """Field-encryption keys."""
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a new key entry to put first in PINGAN_ENCRYPTION_KEYS."""
+    from core.security.secrets import new_encryption_key
+
+    click.echo(new_encryption_key())
+
+
+@keys.command("rotate")
+@pass_state
+def keys_rotate(state: CliState) -> None:
+    """Re-encrypt every encrypted value with the current (first) key."""
+    from core.security.rotation import rotate
+
+    counts = rotate(state.platform)
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} value(s) re-encrypted")
+    click.echo(f"all encrypted values now use key {state.platform.keyring.current}")
+
+
 def main() -> None:
     """Entry point: load plugins (they may add commands), then run the command."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings()
     try:

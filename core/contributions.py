@@ -41,6 +41,43 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Role:
+    """A role a user can hold at a unit, with the actions it allows by default.
+
+    A deployment may remap roles to actions in its policy file; the defaults here are what
+    core and the declaring plugin consider least privilege for the job.
+
+    Attributes:
+        name: ``city_admin``, or for a plugin's department role ``mediation.mediator``.
+        label: Its name for people.
+        actions: Action names or ``<area>.<object>.*`` / ``<area>.*`` patterns.
+        levels: Unit levels where it may be held (empty: any level).
+    """
+
+    name: str
+    label: Label
+    actions: tuple[str, ...]
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SensitiveField:
+    """A field holding personal data that is masked unless revealed, and whose reveal is logged.
+
+    Attributes:
+        table: The table holding it (``person``, ``mediation_party``).
+        field: The attribute / column name.
+        kind: How to mask it (a key of ``core.security.masking.MASKS``).
+        reveal_action: The action that allows seeing it in clear (with a reason).
+    """
+
+    table: str
+    field: str
+    kind: str
+    reveal_action: str
+
+
+@dataclass(frozen=True)
 class MenuItem:
     """An entry of the navigation of a unit's pages.
 

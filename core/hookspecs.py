@@ -27,7 +27,9 @@ if TYPE_CHECKING:
         DomainEvent,
         Figure,
         MenuItem,
+        Role,
         Schedule,
+        SensitiveField,
         TaskType,
         TrainingModule,
     )
@@ -89,6 +91,34 @@ def register_permissions() -> "list[Action]":
     export personal data. Roles are mapped to actions by configuration, never by the plugin.
 
     :return: Actions.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_roles() -> "list[Role]":
+    """Return the roles the plugin brings (department roles such as ``mediation.mediator``).
+
+    Names are ``<plugin>.<role>``; the default actions must be the plugin's own or core's.
+    Users hold roles at units and reach the unit's subtree. The deployment's policy file may
+    change which actions a role allows.
+
+    :return: Roles.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_sensitive_fields() -> "list[SensitiveField]":
+    """Return the fields of the plugin's tables that hold personal data.
+
+    Core masks them in every response and export unless the caller reveals them, which needs
+    ``reveal_action`` and a reason, and is written to the audit trail. Store them with
+    ``core.security.fields.Encrypted`` so they are encrypted at rest.
+
+    :return: Sensitive fields of tables named ``<plugin>_…``.
 
     .. versionadded:: 0.1
     """

@@ -38,7 +38,9 @@ def load_translations(folders: Iterable[Path]) -> dict[str, NullTranslations]:
     return merged
 
 
-def negotiate(query: str | None, cookie: str | None, accept_language: str | None, default: str) -> str:
+def negotiate(
+    query: str | None, cookie: str | None, accept_language: str | None, default: str
+) -> str:
     """Pick the page language: an explicit choice, then the browser's preference, then default."""
     for choice in (query, cookie):
         if choice in LOCALES:
@@ -66,3 +68,12 @@ class Translator:
         """Translate with a plural form."""
         translations = self.translations.get(current_locale.get(), self.translations["zh"])
         return translations.ngettext(singular, plural, n)
+
+
+def text(zh: str, en: str) -> str:
+    """Pick the Chinese or English text for the current request's language.
+
+    For short messages raised from services (errors, notices), where a catalogue entry would
+    only repeat the pair.
+    """
+    return en if current_locale.get() == "en" else zh

@@ -114,13 +114,28 @@ def table_filter(plugins: Plugins, owners: set[str] | None = None):
     return include
 
 
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write core's column types as their storage types, so migrations import nothing of ours."""
+    from core.db import UTCDateTime
+    from core.security.fields import Encrypted
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, Encrypted):
+        return "sa.Text()"
+    return False
+
+
 def differences(engine: Engine, plugins: Plugins, owners: set[str] | None = None) -> list[object]:
     """What differs between the loaded owners' models and the database (empty when clean)."""
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
-            opts={"include_object": table_filter(plugins, owners), "compare_type": True,
-                  "render_as_batch": connection.dialect.name == "sqlite"},
+            opts={
+                "include_object": table_filter(plugins, owners),
+                "compare_type": True,
+                "render_as_batch": connection.dialect.name == "sqlite",
+            },
         )
         return compare_metadata(context, SQLModel.metadata)
 
@@ -140,8 +155,10 @@ def revision(engine: Engine, plugins: Plugins, owner: str, message: str) -> Path
     if has_branch:
         options["head"] = f"{owner}@head"
     else:
-        folder = SCRIPT_LOCATION / "versions" if owner == CORE else (
-            plugins.folder(owner) / "migrations" / "versions"
+        folder = (
+            SCRIPT_LOCATION / "versions"
+            if owner == CORE
+            else (plugins.folder(owner) / "migrations" / "versions")
         )
         folder.mkdir(parents=True, exist_ok=True)
         config.set_main_option(

@@ -12,12 +12,16 @@ import pluggy
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.contributions import DomainEvent
+from core.accounts.policy import Policy
+from core.audit.recorder import SENSITIVE
+from core.contributions import DomainEvent, TrainingModule
 from core.db import SessionFactory, make_engine, make_session_factory
 from core.i18n import Translator, load_translations
 from core.jobs.outbox import SENDER
 from core.jobs.runtime import JobRuntime
-from core.plugins import Plugins, UnitHooks, make_plugin_manager
+from core.plugins import CORE, Plugins, UnitHooks, make_plugin_manager
+from core.security.fields import Keyring, attach_keyring
+from core.security.secrets import Secrets, load_secrets
 from core.settings import Settings
 from core.units.models import Unit
 from core.units.services import enabled_plugins
@@ -32,6 +36,9 @@ class Platform:
     engine: Engine
     session_factory: SessionFactory
     jobs: JobRuntime
+    policy: Policy
+    secrets: Secrets
+    keyring: Keyring
 
     @cached_property
     def translator(self) -> Translator:
@@ -41,6 +48,15 @@ class Platform:
     def unit_hooks(self, session: Session, unit: Unit) -> UnitHooks:
         """The per-unit hooks of the plugins enabled at ``unit``."""
         return self.plugins.for_unit(enabled_plugins(session, unit))
+
+    def training_modules(self, session: Session, unit: Unit) -> list[TrainingModule]:
+        """The training catalogue at ``unit``: core's modules and those of plugins enabled there."""
+        owners = enabled_plugins(session, unit) | {CORE}
+        return [
+            module
+            for code, module in self.plugins.training_modules.items()
+            if self.plugins.owner_of(code) in owners
+        ]
 
     def emit(self, session: Session, event: DomainEvent) -> None:
         """Tell the plugins enabled at the event's unit, inside ``session``'s transaction."""
@@ -61,6 +77,7 @@ def build_platform(
 
     Raises:
         core.plugins.StartupError: A plugin is broken, incompatible or registers bad names.
+        core.security.secrets.SecretsError: Keys are missing (server database) or malformed.
     """
     settings = settings or Settings()
     if pm is None:
@@ -70,8 +87,14 @@ def build_platform(
     engine = engine or make_engine(
         settings.effective_database_url, pool_size=settings.database_pool_size
     )
-    session_info: dict[str, object] = {}
+    secrets = load_secrets(settings)
+    keyring = Keyring(secrets)
+    attach_keyring(engine, keyring)
+    policy = Policy(plugins.roles, plugins.actions, settings.policy_file)
+    session_info: dict[str, object] = {
+        SENSITIVE: {key: field.kind for key, field in plugins.sensitive_fields.items()}
+    }
     session_factory = make_session_factory(engine, session_info)
     jobs = JobRuntime(settings, session_factory, list(plugins.jobs.values()), plugins, broker)
     session_info[SENDER] = jobs
-    return Platform(settings, plugins, engine, session_factory, jobs)
+    return Platform(settings, plugins, engine, session_factory, jobs, policy, secrets, keyring)

@@ -25,7 +25,9 @@ from core.contributions import (
     ACTION_NAME,
     Action,
     Label,
+    Role,
     Schedule,
+    SensitiveField,
     TaskType,
     TrainingModule,
 )
@@ -155,9 +157,13 @@ def _check_compatible(meta: PluginMeta) -> None:
     try:
         requirement = Requirement(meta.requires)
     except InvalidRequirement as error:
-        raise StartupError(f"plugin {meta.name!r}: requires {meta.requires!r} is invalid") from error
+        raise StartupError(
+            f"plugin {meta.name!r}: requires {meta.requires!r} is invalid"
+        ) from error
     if requirement.name != "pingan":
-        raise StartupError(f"plugin {meta.name!r}: requires must name pingan, not {requirement.name}")
+        raise StartupError(
+            f"plugin {meta.name!r}: requires must name pingan, not {requirement.name}"
+        )
     if not requirement.specifier.contains(Version(core.__version__), prereleases=True):
         raise StartupError(
             f"plugin {meta.name!r} {meta.version} requires {meta.requires}, "
@@ -174,8 +180,14 @@ def _trace_before(hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any])
     log.info("hook %s → %s", hook_name, [impl.plugin_name for impl in hook_impls])
 
 
-def _trace_after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
-    log.info("hook %s ← %r", hook_name, outcome.get_result() if outcome.exception is None else outcome.exception)
+def _trace_after(
+    outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]
+) -> None:
+    log.info(
+        "hook %s ← %r",
+        hook_name,
+        outcome.get_result() if outcome.exception is None else outcome.exception,
+    )
 
 
 class Plugins:
@@ -251,7 +263,9 @@ class Plugins:
             if owner != CORE and not table.startswith(f"{owner}_"):
                 raise StartupError(f"plugin {owner!r}: table {table!r} must start with '{owner}_'")
             if tables.setdefault(table, owner) != owner:
-                raise StartupError(f"plugin {owner!r}: table {table!r} is already {tables[table]!r}'s")
+                raise StartupError(
+                    f"plugin {owner!r}: table {table!r} is already {tables[table]!r}'s"
+                )
             owned.setdefault(owner, []).append(model)
         return owned
 
@@ -294,6 +308,38 @@ class Plugins:
             schedules.append(schedule)
         return schedules
 
+    @cached_property
+    def roles(self) -> dict[str, Role]:
+        """Role name → role. Core's roles are bare (``city_admin``), plugins' prefixed."""
+        roles: dict[str, Role] = {}
+        for owner, role in self._collect("register_roles"):
+            if not isinstance(role, Role):
+                raise StartupError(f"plugin {owner!r}: register_roles returned {role!r}")
+            if owner != CORE and not role.name.startswith(f"{owner}."):
+                raise StartupError(
+                    f"plugin {owner!r}: role {role.name!r} must start with '{owner}.'"
+                )
+            if role.name in roles:
+                raise StartupError(f"plugin {owner!r}: role {role.name!r} is registered twice")
+            roles[role.name] = role
+        return roles
+
+    @cached_property
+    def sensitive_fields(self) -> dict[tuple[str, str], SensitiveField]:
+        """``(table, field)`` → sensitive field, each on a table its declarer owns."""
+        fields: dict[tuple[str, str], SensitiveField] = {}
+        for owner, item in self._collect("register_sensitive_fields"):
+            if not isinstance(item, SensitiveField):
+                raise StartupError(f"plugin {owner!r}: register_sensitive_fields returned {item!r}")
+            if self.table_owner(item.table) != owner:
+                raise StartupError(f"plugin {owner!r}: table {item.table!r} is not its own")
+            if item.reveal_action not in self.actions:
+                raise StartupError(
+                    f"plugin {owner!r}: unknown reveal action {item.reveal_action!r}"
+                )
+            fields[(item.table, item.field)] = item
+        return fields
+
     def owner_of(self, name: str) -> str:
         """The owner of a dotted registry name (``mediation.case.read`` → ``mediation``)."""
         return name.split(".", 1)[0]
@@ -323,7 +369,16 @@ class Plugins:
 
     def validate(self) -> None:
         """Collect every registry now, so a bad plugin stops start-up, not a later request."""
-        for attribute in ("models", "actions", "task_types", "training_modules", "jobs", "schedules"):
+        for attribute in (
+            "models",
+            "actions",
+            "roles",
+            "sensitive_fields",
+            "task_types",
+            "training_modules",
+            "jobs",
+            "schedules",
+        ):
             getattr(self, attribute)
 
     # -- calls ------------------------------------------------------------------------------

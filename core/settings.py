@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     trace_hooks: bool = Field(False, description="Log every plugin hook call and its result.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    default_locale: str = Field("zh", description="Page language when the user chose none: zh or en.")
+    default_locale: str = Field(
+        "zh", description="Page language when the user chose none: zh or en."
+    )
     worker_threads: int = Field(4, ge=1, description="Job threads per worker process.")
     embedded_scheduler: bool = Field(
         True, description="Run the scheduler thread inside `pingan run` (embedded default)."
@@ -43,7 +45,9 @@ class Settings(BaseSettings):
     )
     job_time_limit_seconds: int = Field(600, ge=1, description="Default time limit of one job run.")
     job_max_retries: int = Field(5, ge=0, description="Retries after a failed job run.")
-    job_min_backoff_ms: int = Field(1_000, ge=1, description="First retry delay; doubles each time.")
+    job_min_backoff_ms: int = Field(
+        1_000, ge=1, description="First retry delay; doubles each time."
+    )
     job_max_backoff_ms: int = Field(300_000, ge=1, description="Longest retry delay.")
     job_retention_days: int = Field(30, ge=1, description="Finished jobs are purged after this.")
     sweep_interval_seconds: int = Field(
@@ -51,6 +55,41 @@ class Settings(BaseSettings):
     )
     redis_heartbeat_timeout_ms: int = Field(
         60_000, ge=1_000, description="After this, a dead Redis worker's messages are requeued."
+    )
+    redis_maintenance_chance: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        description="Redis fetches per million that requeue dead workers' messages.",
+    )
+
+    secret_key: str | None = Field(
+        None, description="Signs CSRF tokens. Required with a server database; generated otherwise."
+    )
+    encryption_keys: str | None = Field(
+        None, description="kid:base64 AES-256 keys for personal data, newest first (rotation)."
+    )
+    index_key: str | None = Field(None, description="base64 key (≥32 bytes) for ID-number search.")
+    secure_cookies: bool = Field(
+        True, description="Mark cookies Secure; `pingan run` on a loopback address turns it off."
+    )
+    session_idle_minutes: int = Field(30, ge=1, description="A page session ends after this idle.")
+    session_absolute_hours: int = Field(12, ge=1, description="A page session ends after this.")
+    lockout_account_threshold: int = Field(
+        5, ge=1, description="Failed sign-ins locking an account."
+    )
+    lockout_address_threshold: int = Field(
+        20, ge=1, description="Failed sign-ins (any account) locking an address."
+    )
+    lockout_minutes: int = Field(15, ge=1, description="How long a lockout lasts (and its window).")
+    password_min_length: int = Field(10, ge=8, le=64, description="Shortest password accepted.")
+    password_max_age_days: int | None = Field(
+        None, ge=1, description="Force a change after this many days (unset: never, per ASVS)."
+    )
+    token_max_age_days: int = Field(90, ge=1, description="Longest lifetime of an API token.")
+    policy_file: Path | None = Field(None, description="TOML file remapping roles to actions.")
+    audit_retention_days: int = Field(
+        183, ge=183, description="Audit entries are kept at least this long (≥ 6 months)."
     )
 
     @field_validator("disabled_plugins", mode="before")

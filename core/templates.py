@@ -18,7 +18,9 @@ def make_environment(template_folders: dict[str, Path], translator: Translator) 
     """
     core_loader = FileSystemLoader(template_folders["core"])
     loaders = [core_loader]
-    loaders += [FileSystemLoader(path) for owner, path in template_folders.items() if owner != "core"]
+    loaders += [
+        FileSystemLoader(path) for owner, path in template_folders.items() if owner != "core"
+    ]
     loaders.append(PrefixLoader({"core": core_loader}, delimiter=":"))
     environment = Environment(
         loader=ChoiceLoader(loaders),

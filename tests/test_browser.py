@@ -29,6 +29,14 @@ def browser():
         chromium.close()
 
 
+def sign_in(page, base_url, account):
+    page.goto(base_url + "/login")
+    page.get_by_label("用户名").fill(account.username)
+    page.get_by_label("密码").fill(account.password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
 @pytest.fixture
 def served(platform, unit_tree, app):
     with platform.session_factory() as session:
@@ -39,8 +47,11 @@ def served(platform, unit_tree, app):
 
 
 @pytest.mark.plugins("sample")
-def test_home_page_in_chinese_and_english_shows_a_plugin_menu_item(browser, served):
+def test_home_page_in_chinese_and_english_shows_a_plugin_menu_item(
+    browser, served, admin
+):
     page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    sign_in(page, served, admin)
     page.goto(served + "/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert page.locator("h1").inner_text() == "重庆市"
@@ -61,11 +72,14 @@ def test_home_page_in_chinese_and_english_shows_a_plugin_menu_item(browser, serv
 
 
 @pytest.mark.plugins("sample")
-def test_plugin_menu_item_is_absent_where_the_plugin_is_off(browser, served, platform, unit_tree):
+def test_plugin_menu_item_is_absent_where_the_plugin_is_off(
+    browser, served, platform, unit_tree, admin
+):
     with platform.session_factory() as session:
         set_plugin_enabled(session, unit_tree.other_district, "sample", False, changed_by="test")
         session.commit()
     page = browser.new_page(locale="zh-CN")
+    sign_in(page, served, admin)
     page.goto(f"{served}/units/{unit_tree.other_district.id}/")
     assert page.locator("h1").inner_text() == "江北区"
     assert page.get_by_role("link", name="邻里便签").count() == 0

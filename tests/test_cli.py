@@ -1,6 +1,7 @@
 """The ``pingan`` command line."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,7 +13,8 @@ from click.testing import CliRunner
 
 import core
 from core.cli import CliState, cli
-from core.plugins import make_plugin_manager
+from core.migrate import heads
+from core.plugins import Plugins, make_plugin_manager
 from core.settings import Settings
 from tests.support.server import free_port
 
@@ -61,7 +63,8 @@ def test_plugins_lists_the_bundled_plugins_with_versions_hooks_and_heads(fresh_s
     ]:
         assert f"{name}  0.1.0  {label}" in result.output
     assert "hooks: dashboard_figures, handle_event" in result.output  # the sample plugin's
-    assert "migration head: 4398f58bd11a" in result.output
+    sample_head = heads(Plugins(make_plugin_manager()))["sample"]
+    assert f"migration head: {sample_head}" in result.output
 
 
 def test_plugins_list_marks_blocked_plugins(fresh_settings):
@@ -120,7 +123,9 @@ def test_db_revision_writes_a_new_plugin_branch_for_its_own_tables_only(tmp_path
     dist = tmp_path / "pingan_ledgerdemo-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pingan-ledgerdemo\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[pingan.plugins]\nledgerdemo = pingan_ledgerdemo.plugin\n")
+    (dist / "entry_points.txt").write_text(
+        "[pingan.plugins]\nledgerdemo = pingan_ledgerdemo.plugin\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     settings = Settings(_env_file=None, var_dir=tmp_path / "var")
 
@@ -133,7 +138,8 @@ def test_db_revision_writes_a_new_plugin_branch_for_its_own_tables_only(tmp_path
     assert "branch_labels: str | Sequence[str] | None = ('ledgerdemo',)" in source
     assert "create_table('ledgerdemo_entry'" in source
     assert "sample_note" not in source and "'unit'" not in source
-    assert "depends_on: str | Sequence[str] | None = '6651ccafcefc'" in source
+    core_head = heads(Plugins(make_plugin_manager()))["core"]
+    assert f"depends_on: str | Sequence[str] | None = '{core_head}'" in source
 
     assert invoke(settings, "db", "upgrade").exit_code == 0
     assert invoke(settings, "db", "check").exit_code == 0
@@ -146,7 +152,15 @@ def test_run_serves_health_and_a_chinese_home_page_from_a_cold_start(tmp_path):
     env["PINGAN_VAR_DIR"] = str(tmp_path / "var")
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from core.cli import main; main()", "run", "--demo", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from core.cli import main; main()",
+            "run",
+            "--demo",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -162,9 +176,14 @@ def test_run_serves_health_and_a_chinese_home_page_from_a_cold_start(tmp_path):
         assert health is not None, process.stdout.read1().decode() if process.stdout else ""
         elapsed = time.monotonic() - started
         assert health.json()["database"]["ok"] and health.json()["broker"]["ok"]
-        home = httpx.get(f"http://127.0.0.1:{port}/")
-        assert '<html lang="zh-CN">' in home.text and "重庆市平安建设志愿服务总队" in home.text
+        home = httpx.get(f"http://127.0.0.1:{port}/", follow_redirects=True)
+        assert home.url.path == "/login"
+        assert '<html lang="zh-CN">' in home.text and "登录" in home.text
         print(f"pingan run --demo answered /health after {elapsed:.2f}s from a cold start")
     finally:
         process.terminate()
         process.wait(timeout=20)
+    output = process.stdout.read().decode()
+    assert "demo logins (shown once):" in output
+    assert re.search(r"^  yuzhong +\S{12} +district_admin @ 渝中区$", output, re.M)
+    assert re.search(r"platform administrator: admin / one-time password \S{16}", output)

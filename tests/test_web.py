@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.support.web import sign_in
+
 pytestmark = pytest.mark.anyio
 
 
@@ -44,9 +46,11 @@ async def test_error_messages_follow_the_requested_language(client):
     assert response.json()["message"] == "Not found"
 
 
-async def test_invalid_body_names_every_field_and_rule(client, unit_tree):
+async def test_invalid_body_names_every_field_and_rule(client, unit_tree, admin):
     response = await client.put(
-        f"/api/v1/units/{unit_tree.city.id}/plugins/sample", json={"enabled": "yes", "extra": 1}
+        f"/api/v1/units/{unit_tree.city.id}/plugins/sample",
+        json={"enabled": "yes", "extra": 1},
+        headers=admin.headers,
     )
     assert response.status_code == 400
     body = response.json()
@@ -56,11 +60,11 @@ async def test_invalid_body_names_every_field_and_rule(client, unit_tree):
     assert all(error["message"] for error in body["errors"])
 
 
-async def test_malformed_json_is_a_400_in_the_common_shape(client, unit_tree):
+async def test_malformed_json_is_a_400_in_the_common_shape(client, unit_tree, admin):
     response = await client.put(
         f"/api/v1/units/{unit_tree.city.id}/plugins/sample",
         content=b"{not json",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **admin.headers},
     )
     assert response.status_code == 400
     body = response.json()
@@ -68,31 +72,40 @@ async def test_malformed_json_is_a_400_in_the_common_shape(client, unit_tree):
     assert body["errors"][0]["field"] == "body"
 
 
-async def test_bad_path_parameter_is_a_4xx_in_the_common_shape(client):
-    response = await client.get("/api/v1/units/abc/plugins")
+async def test_bad_path_parameter_is_a_4xx_in_the_common_shape(client, admin):
+    response = await client.get("/api/v1/units/abc/plugins", headers=admin.headers)
     assert 400 <= response.status_code < 500
     assert set(response.json()) == {"status", "code", "message", "errors"}
 
 
-async def test_home_page_is_chinese_by_default(client, unit_tree):
+async def test_home_page_sends_visitors_to_sign_in_in_chinese(client, unit_tree):
     response = await client.get("/")
-    assert response.status_code == 200
-    assert '<html lang="zh-CN">' in response.text
-    assert "首页" in response.text and "重庆市" in response.text
+    assert response.status_code == 200 and response.url.path == "/login"
+    assert '<html lang="zh-CN">' in response.text and "登录" in response.text
+
+
+async def test_home_page_after_sign_in_is_the_users_unit(client, unit_tree, accounts):
+    account = accounts("district_admin", unit_tree.district)
+    await sign_in(client, account.username, account.password)
+    response = await client.get("/")
+    assert response.url.path == f"/units/{unit_tree.district.id}/"
+    assert "<h1>渝中区</h1>" in response.text and "首页" in response.text
 
 
 async def test_lang_query_switches_to_english_and_is_remembered(client, unit_tree):
-    response = await client.get("/?lang=en")
-    assert '<html lang="en">' in response.text and ">Home<" in response.text
+    response = await client.get("/login?lang=en")
+    assert '<html lang="en">' in response.text and "Sign in" in response.text
     assert "pingan_lang=en" in response.headers["set-cookie"]
-    again = await client.get("/")  # the client keeps the cookie
+    again = await client.get("/login")  # the client keeps the cookie
     assert '<html lang="en">' in again.text
 
 
-async def test_home_page_without_units_explains_how_to_start(client):
+async def test_home_page_for_an_account_without_roles_is_the_account_page(client, unit_tree, accounts):
+    account = accounts(None, unit_tree.district)
+    await sign_in(client, account.username, account.password)
     response = await client.get("/")
-    assert response.status_code == 200
-    assert "pingan run --demo" in response.text
+    assert response.url.path == "/account/"
+    assert account.username in response.text
 
 
 async def test_unknown_page_renders_an_error_page(client):

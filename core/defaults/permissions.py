@@ -1,6 +1,6 @@
-"""Core's actions."""
+"""Core's actions, roles and sensitive fields."""
 
-from core.contributions import Action, Label
+from core.contributions import Action, Label, Role, SensitiveField
 from core.hookspecs import hookimpl
 
 CORE_ACTIONS = [
@@ -8,10 +8,116 @@ CORE_ACTIONS = [
     Action("core.unit.manage", Label("管理单位", "Manage units")),
     Action("core.plugin.read", Label("查看专项模块", "View plugins")),
     Action("core.plugin.manage", Label("启用或停用专项模块", "Enable or disable plugins")),
+    Action(
+        "core.plugin.manage_restricted",
+        Label("启用或停用受限专项模块", "Enable or disable restricted plugins"),
+    ),
     Action("core.job.read", Label("查看后台任务", "View background jobs")),
+    Action("core.user.read", Label("查看账户", "View accounts")),
+    Action("core.user.manage", Label("管理账户", "Manage accounts")),
+    Action("core.grant.manage", Label("授予和收回角色", "Grant and revoke roles")),
+    Action("core.person.read", Label("查看人员（脱敏）", "View people (masked)")),
+    Action("core.person.manage", Label("登记和修改人员", "Register and edit people")),
+    Action(
+        "core.person.reveal",
+        Label("查看人员完整身份信息", "See people's full identity data"),
+        sensitive=True,
+    ),
+    Action("core.audit.read", Label("查看审计日志", "Read the audit trail")),
+    Action("core.audit.export", Label("导出审计日志", "Export the audit trail"), sensitive=True),
+]
+
+ADMINISTRATION = ("core.unit.read", "core.plugin.read", "core.job.read")
+
+CORE_ROLES = [
+    Role(
+        "platform_admin",
+        Label("平台管理员", "Platform administrator"),
+        (
+            *ADMINISTRATION,
+            "core.unit.manage",
+            "core.plugin.manage",
+            "core.plugin.manage_restricted",
+            "core.user.read",
+            "core.user.manage",
+            "core.grant.manage",
+        ),
+        levels=("city",),
+    ),
+    Role(
+        "auditor",
+        Label("审计员", "Auditor"),
+        ("core.unit.read", "core.audit.read", "core.audit.export"),
+    ),
+    Role(
+        "city_admin",
+        Label("市领导小组办公室", "City office"),
+        (
+            *ADMINISTRATION,
+            "core.unit.manage",
+            "core.plugin.manage",
+            "core.user.read",
+            "core.user.manage",
+            "core.grant.manage",
+            "core.person.read",
+            "core.person.manage",
+            "core.person.reveal",
+        ),
+        levels=("city",),
+    ),
+    Role(
+        "district_admin",
+        Label("区县领导小组办公室", "District office"),
+        (
+            *ADMINISTRATION,
+            "core.unit.manage",
+            "core.plugin.manage",
+            "core.user.read",
+            "core.user.manage",
+            "core.grant.manage",
+            "core.person.read",
+            "core.person.manage",
+            "core.person.reveal",
+        ),
+        levels=("district",),
+    ),
+    Role(
+        "township_leader",
+        Label("中队负责人", "Township team leader"),
+        ("core.unit.read", "core.user.read", "core.person.read", "core.person.manage"),
+        levels=("township",),
+    ),
+    Role(
+        "village_leader",
+        Label("分队负责人", "Village team leader"),
+        ("core.unit.read", "core.person.read"),
+        levels=("village",),
+    ),
+    Role(
+        "volunteer",
+        Label("志愿者", "Volunteer"),
+        ("core.unit.read",),
+        levels=("township", "village"),
+    ),
+]
+
+CORE_SENSITIVE_FIELDS = [
+    SensitiveField("person", "id_number", "id_number", "core.person.reveal"),
+    SensitiveField("person", "phone", "phone", "core.person.reveal"),
+    SensitiveField("person", "address", "address", "core.person.reveal"),
 ]
 
 
 @hookimpl
 def register_permissions():
     return CORE_ACTIONS
+
+
+@hookimpl
+def register_roles():
+    return CORE_ROLES
+
+
+@hookimpl
+def register_sensitive_fields():
+    return CORE_SENSITIVE_FIELDS

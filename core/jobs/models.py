@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from core.db import UTCDateTime
 from core.units.models import utcnow
 
 
@@ -28,6 +29,7 @@ class Job(SQLModel, table=True):
     """A background job and its outcome (the transactional outbox of ARCHITECTURE.md)."""
 
     __tablename__ = "job"
+    __audit__ = False  # the outbox records work to do, not changes to the domain
     __table_args__ = (sa.Index("ix_job_status_sent_at", "status", "sent_at"),)
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
@@ -37,9 +39,9 @@ class Job(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     status: JobStatus = Field(default=JobStatus.pending, sa_type=sa.String(16))
     attempts: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
-    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    started_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
-    finished_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, sa_type=sa.Text)
     result: Any | None = Field(default=None, sa_type=sa.JSON(none_as_null=True), nullable=True)

@@ -51,7 +51,9 @@ def _send_after_commit(session: Session) -> None:
     if jobs and sender is not None:
         sender.send(jobs)
     elif jobs:
-        log.warning("%d job(s) committed by a session without a sender; the sweep sends them", len(jobs))
+        log.warning(
+            "%d job(s) committed by a session without a sender; the sweep sends them", len(jobs)
+        )
 
 
 @event.listens_for(Session, "after_rollback")

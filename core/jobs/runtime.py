@@ -55,9 +55,8 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
             url=url,
             middleware=middleware,
             heartbeat_timeout=settings.redis_heartbeat_timeout_ms,
-            # Requeueing a dead worker's messages happens during "maintenance"; run it on
-            # about one fetch in a hundred instead of one in a thousand.
-            maintenance_chance=10_000,
+            # Requeueing a dead worker's messages happens during "maintenance".
+            maintenance_chance=settings.redis_maintenance_chance,
         )
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -77,6 +76,7 @@ class OutboxMiddleware(Middleware):
         self.current = threading.local()  # the job id a worker thread is running
 
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        """Mark the job running (or skip a message whose job is already finished)."""
         job_id = message.options.get(JOB_ID_OPTION)
         self.current.job_id = job_id
         if job_id is None:
@@ -98,6 +98,7 @@ class OutboxMiddleware(Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
+        """Record the outcome: done, retrying, or failed for good."""
         job_id = message.options.get(JOB_ID_OPTION)
         self.current.job_id = None
         if job_id is None:
@@ -118,9 +119,11 @@ class OutboxMiddleware(Middleware):
 
 
 def _is_small_json(value: Any) -> bool:
-    return value is None or isinstance(value, bool | int | float | str | list | dict) and len(
-        repr(value)
-    ) < 4000
+    return (
+        value is None
+        or isinstance(value, bool | int | float | str | list | dict)
+        and len(repr(value)) < 4000
+    )
 
 
 class JobRuntime:
@@ -146,7 +149,9 @@ class JobRuntime:
         self.session_factory = session_factory
         self.broker = broker or make_broker(settings)
         self.outbox = OutboxMiddleware(session_factory)
-        self.broker.add_middleware(self.outbox)
+        # Before Retries, so that its after-hooks run after Retries has decided whether the
+        # message failed for good (dramatiq runs after-hooks in reverse order).
+        self.broker.add_middleware(self.outbox, before=Retries)
         self.definitions = {d.name: d for d in definitions}
         self.actors = {d.name: self._declare(d, plugins) for d in definitions}
         self._worker: dramatiq.Worker | None = None
@@ -191,7 +196,7 @@ class JobRuntime:
                 queue_name=job.queue,
                 actor_name=job.name,
                 args=(),
-                kwargs=dict(job.kwargs or {}),
+                kwargs=self._arguments(job),
                 options={JOB_ID_OPTION: job.id},
             )
             try:
@@ -202,6 +207,17 @@ class JobRuntime:
             sent.append(job.id)
         if sent:
             self._stamp_sent(sent)
+
+    def _arguments(self, job: Job) -> dict[str, Any]:
+        """The row's arguments, plus its ``unit_id`` when the job function declares one.
+
+        ``enqueue`` takes ``unit_id`` as the row's scope, so it never reaches ``job.kwargs``.
+        """
+        kwargs = dict(job.kwargs or {})
+        fn = self.definitions[job.name].fn
+        if job.unit_id is not None and "unit_id" in inspect.signature(fn).parameters:
+            kwargs.setdefault("unit_id", job.unit_id)
+        return kwargs
 
     def _stamp_sent(self, job_ids: list[str]) -> None:
         try:
@@ -284,5 +300,3 @@ def bind_sender(runtime: JobRuntime) -> dict[str, Any]:
     from core.jobs.outbox import SENDER
 
     return {SENDER: runtime}
-
-

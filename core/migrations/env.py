@@ -7,7 +7,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from core.migrate import table_filter
+from core.migrate import render_item, table_filter
 
 config = context.config
 plugins = config.attributes["plugins"]
@@ -20,6 +20,7 @@ context.configure(
     include_object=table_filter(plugins, owners),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    render_item=render_item,
 )
 
 with context.begin_transaction():

@@ -6,6 +6,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from core.db import UTCDateTime
+
 # Binary collation makes the path prefix test an index range scan on PostgreSQL too.
 PATH_TYPE = sa.String(400).with_variant(sa.String(400, collation="C"), "postgresql")
 
@@ -40,7 +42,7 @@ class Unit(SQLModel, table=True):
     name: str = Field(max_length=100)
     code: str | None = Field(default=None, max_length=12, unique=True)
     path: str = Field(default="", sa_type=PATH_TYPE, index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property
     def ancestor_ids(self) -> list[int]:
@@ -67,4 +69,4 @@ class UnitPlugin(SQLModel, table=True):
     plugin: str = Field(max_length=64)
     enabled: bool
     changed_by: str | None = Field(default=None, max_length=100)
-    changed_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -48,7 +48,7 @@ def create_unit(
     session.add(unit)
     session.flush()
     unit.path = f"{parent.path if parent else ''}{unit.id}."
-    on_above = set(effective_plugins(session, parent)) if parent else set()
+    on_above = enabled_plugins(session, parent) if parent else set()
     for plugin in default_plugins:
         if plugin not in on_above:
             session.add(UnitPlugin(unit_id=unit.id, plugin=plugin, enabled=True))

@@ -2,12 +2,14 @@
 
 from typing import Annotated
 
-from litestar import Controller, get, put
+from litestar import Controller, Request, get, put
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlmodel import col, select
+from sqlmodel import col
 
+from core.i18n import text
 from core.jobs.models import Job, JobStatus
+from core.jobs.query import jobs_in_reach
 from core.jobs.schemas import JobRead
 from core.units.schemas import PluginRead, PluginState, PluginSwitch
 from core.units.services import effective_plugins, set_plugin_enabled
@@ -24,23 +26,28 @@ class JobController(Controller):
     @get("/", sync_to_thread=True, operation_id="ListJobs", opt={"action": "core.job.read"})
     def list_jobs(
         self,
+        request: Request,
         session: SessionDep,
         status: Annotated[JobStatus | None, QueryParameter()] = None,
         name: Annotated[str | None, QueryParameter(max_length=100)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> list[JobRead]:
         """List recent jobs, newest first."""
-        query = select(Job).order_by(col(Job.created_at).desc()).limit(limit)
+        query = (
+            jobs_in_reach(request.scope["user"]).order_by(col(Job.created_at).desc()).limit(limit)
+        )
         if status is not None:
             query = query.where(Job.status == status)
         if name is not None:
             query = query.where(Job.name == name)
         return [JobRead.model_validate(job) for job in session.exec(query)]
 
-    @get("/{job_id:str}", sync_to_thread=True, operation_id="GetJob", opt={"action": "core.job.read"})
-    def get_job(self, session: SessionDep, job_id: FromPath[str]) -> JobRead:
-        """One job."""
-        job = session.get(Job, job_id)
+    @get(
+        "/{job_id:str}", sync_to_thread=True, operation_id="GetJob", opt={"action": "core.job.read"}
+    )
+    def get_job(self, request: Request, session: SessionDep, job_id: FromPath[str]) -> JobRead:
+        """One job, if in reach."""
+        job = session.exec(jobs_in_reach(request.scope["user"]).where(Job.id == job_id)).first()
         if job is None:
             raise NotFoundException(f"job {job_id} not found")
         return JobRead.model_validate(job)
@@ -79,7 +86,9 @@ class PluginController(Controller):
         operation_id="ListUnitPlugins",
         opt={"action": "core.plugin.read"},
     )
-    def unit_plugins(self, session: SessionDep, platform: PlatformDep, unit: UnitDep) -> list[PluginState]:
+    def unit_plugins(
+        self, session: SessionDep, platform: PlatformDep, unit: UnitDep
+    ) -> list[PluginState]:
         """Whether each loaded plugin is on at the unit."""
         switches = effective_plugins(session, unit)
         return [PluginState(name=n, enabled=switches.get(n, False)) for n in platform.plugins.names]
@@ -91,20 +100,46 @@ class PluginController(Controller):
         opt={"action": "core.plugin.manage"},
     )
     def switch_plugin(
-        self, session: SessionDep, platform: PlatformDep, unit: UnitDep,name: FromPath[str], data: JSONBody[PluginSwitch]
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        name: FromPath[str],
+        data: JSONBody[PluginSwitch],
     ) -> PluginState:
         """Turn a plugin on or off for the unit's subtree; its data is never deleted."""
         if name not in platform.plugins.names:
             raise DomainError(
-                f"no plugin named {name!r} is installed and unblocked", code="unknown_plugin", status=404
+                text(f"没有名为 {name} 的专项模块", f"No plugin named {name!r} is installed"),
+                code="unknown_plugin",
+                status=404,
             )
-        switch(platform, session, unit, name, data.enabled, changed_by=None)
+        principal = request.scope["user"]
+        if platform.plugins.meta(name).restricted and not principal.can(
+            "core.plugin.manage_restricted", unit
+        ):
+            raise DomainError(
+                text(
+                    "受限专项模块只能由平台管理员启用或停用",
+                    "Only a platform admin may switch a restricted plugin",
+                ),
+                code="not_allowed",
+                status=403,
+            )
+        switch(platform, session, unit, name, data.enabled, changed_by=principal.username)
         session.commit()
         return PluginState(name=name, enabled=data.enabled)
 
 
 def switch(
-    platform: PlatformDep, session: SessionDep, unit: UnitDep, name: str, enabled: bool, *, changed_by: str | None
+    platform: PlatformDep,
+    session: SessionDep,
+    unit: UnitDep,
+    name: str,
+    enabled: bool,
+    *,
+    changed_by: str | None,
 ) -> bool:
     """Switch a plugin at a unit and tell that plugin, in the same transaction."""
     changed = set_plugin_enabled(session, unit, name, enabled, changed_by=changed_by)

@@ -6,7 +6,6 @@ for programs; messages are in the caller's language.
 """
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -14,41 +13,13 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from core.errors import DomainError, FieldError
 from core.i18n import current_locale
 from core.web.locale import scope_locale
 
 log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/api/", "/health", "/schema")
-
-
-@dataclass
-class FieldError:
-    """One field that broke one rule."""
-
-    field: str
-    rule: str
-    message: str
-
-
-@dataclass
-class DomainError(Exception):
-    """A refused request: raise it from services and handlers.
-
-    Attributes:
-        message: What went wrong, in the caller's language when it can be known.
-        code: Stable identifier (``validation_failed``, ``conflict``, ``not_allowed`` …).
-        status: The HTTP status.
-        errors: The fields concerned.
-    """
-
-    message: str
-    code: str = "invalid"
-    status: int = 400
-    errors: list[FieldError] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class InputError(Exception):
@@ -83,7 +54,9 @@ RULE_MESSAGES = {
 }
 
 
-def field_errors(pydantic_errors: list[dict[str, Any]], locale: str | None = None) -> list[FieldError]:
+def field_errors(
+    pydantic_errors: list[dict[str, Any]], locale: str | None = None
+) -> list[FieldError]:
     """Turn pydantic's error dicts into field errors in ``locale`` (default: the current one)."""
     locale = locale or current_locale.get()
     result = []
@@ -140,7 +113,9 @@ def _respond(request: Request, status: int, code: str, message: str, errors: lis
     if request.url.path.startswith(API_PREFIXES) or "text/html" not in request.headers.get(
         "accept", ""
     ):
-        return Response(_body(status, code, message, errors), status_code=status, media_type=MediaType.JSON)
+        return Response(
+            _body(status, code, message, errors), status_code=status, media_type=MediaType.JSON
+        )
     return Template(
         "core:error.html",
         context={"status": status, "code": code, "message": message, "errors": errors},

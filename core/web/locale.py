@@ -28,6 +28,7 @@ class LocaleMiddleware(ASGIMiddleware):
         self.default = default
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        """Run the request in its language."""
         locale, chosen = scope_locale(scope, self.default)
         token = current_locale.set(locale)
 

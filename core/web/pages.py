@@ -4,18 +4,15 @@ from typing import Annotated
 
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from core.jobs.models import Job, JobStatus
+from core.jobs.query import jobs_in_reach
 from core.units.models import Unit
 from core.units.services import effective_plugins
 from core.web.deps import PlatformDep, SessionDep, UnitDep
-from core.web.navigation import dashboard, unit_page
-
-
-def _root(session: SessionDep) -> Unit | None:
-    return session.exec(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id)).first()
+from core.web.navigation import dashboard, home_page_of, home_unit, unit_page
 
 
 class HomePages(Controller):
@@ -24,24 +21,29 @@ class HomePages(Controller):
     include_in_schema = False
 
     @get("/", sync_to_thread=True, opt={"action": None})
-    def home(self, request: Request, session: SessionDep, platform: PlatformDep) -> Template:
-        """The home page: the top unit's dashboard, or how to get started."""
-        root = _root(session)
-        if root is None:
-            return Template("core:empty.html", context={})
-        return self._unit_home(request, session, platform, root)
+    def home(self, request: Request, session: SessionDep) -> Redirect:
+        """Sign in, then go to the highest unit one holds a role at (or one's account)."""
+        principal = request.scope.get("user")
+        if principal is None:
+            return Redirect("/login")
+        unit = home_unit(session, principal)
+        if unit is None or not principal.sees(unit):
+            return Redirect("/account/")
+        return Redirect(f"/units/{unit.id}/")
 
     @get("/units/{unit_id:int}/", sync_to_thread=True, opt={"action": "core.unit.read"})
-    def unit_home(self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep) -> Template:
+    def unit_home(
+        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep
+    ) -> Template:
         """A unit's home: its menu, figures, sub-units and plugins."""
-        return self._unit_home(request, session, platform, unit)
-
-    def _unit_home(self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep) -> Template:
-        actor = getattr(request.state, "actor", None)
-        children = session.exec(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code, Unit.id)).all()
+        actor = request.scope.get("user")
+        children = session.exec(
+            select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code, Unit.id)
+        ).all()
         switches = effective_plugins(session, unit)
         plugins = [
-            (platform.plugins.meta(name), switches.get(name, False)) for name in platform.plugins.names
+            (platform.plugins.meta(name), switches.get(name, False))
+            for name in platform.plugins.names
         ]
         return Template(
             "core:unit_home.html",
@@ -61,16 +63,15 @@ class HomePages(Controller):
         platform: PlatformDep,
         status: Annotated[JobStatus | None, QueryParameter()] = None,
     ) -> Template:
-        """Recent background jobs and their state."""
-        query = select(Job).order_by(col(Job.created_at).desc()).limit(200)
+        """Recent background jobs in reach and their state."""
+        principal = request.scope["user"]
+        query = jobs_in_reach(principal).order_by(col(Job.created_at).desc()).limit(200)
         if status is not None:
             query = query.where(Job.status == status)
-        root = _root(session)
-        actor = getattr(request.state, "actor", None)
         return Template(
             "core:jobs.html",
             context={
-                "page": unit_page(platform, session, root, actor) if root else None,
+                "nav": home_page_of(platform, session, principal),
                 "jobs": session.exec(query).all(),
                 "status": status,
                 "statuses": list(JobStatus),

@@ -83,13 +83,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def test_keys() -> dict[str, str]:
+    """Key material for the test session (a server database requires explicit keys)."""
+    import base64
+    import secrets as random
+
+    from core.security.secrets import new_encryption_key
+
+    return {
+        "secret_key": random.token_urlsafe(32),
+        "encryption_keys": new_encryption_key(),
+        "index_key": base64.urlsafe_b64encode(random.token_bytes(32)).decode(),
+    }
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, test_keys: dict[str, str]) -> Settings:
     """Settings for a test: its own database, embedded jobs, quick retries, no scheduler."""
     return Settings(
         _env_file=None,
         var_dir=tmp_path / "var",
         database_url=database_url,
+        secure_cookies=False,
+        **test_keys,
         embedded_scheduler=False,
         job_max_retries=2,
         job_min_backoff_ms=10,
@@ -160,14 +177,36 @@ class UnitTree:
 def unit_tree(platform: Platform) -> UnitTree:
     with platform.session_factory() as session:
         city = create_unit(session, name="重庆市", level=UnitLevel.city, code="500000")
-        district = create_unit(session, name="渝中区", level=UnitLevel.district, parent=city, code="500103")
-        township = create_unit(session, name="解放碑街道", level=UnitLevel.township, parent=district, code="500103002")
-        village = create_unit(session, name="民族路社区", level=UnitLevel.village, parent=township, code="500103002001")
-        other_township = create_unit(session, name="七星岗街道", level=UnitLevel.township, parent=district, code="500103001")
-        other_village = create_unit(session, name="金汤街社区", level=UnitLevel.village, parent=other_township, code="500103001001")
-        other_district = create_unit(session, name="江北区", level=UnitLevel.district, parent=city, code="500105")
+        district = create_unit(
+            session, name="渝中区", level=UnitLevel.district, parent=city, code="500103"
+        )
+        township = create_unit(
+            session, name="解放碑街道", level=UnitLevel.township, parent=district, code="500103002"
+        )
+        village = create_unit(
+            session,
+            name="民族路社区",
+            level=UnitLevel.village,
+            parent=township,
+            code="500103002001",
+        )
+        other_township = create_unit(
+            session, name="七星岗街道", level=UnitLevel.township, parent=district, code="500103001"
+        )
+        other_village = create_unit(
+            session,
+            name="金汤街社区",
+            level=UnitLevel.village,
+            parent=other_township,
+            code="500103001001",
+        )
+        other_district = create_unit(
+            session, name="江北区", level=UnitLevel.district, parent=city, code="500105"
+        )
         session.commit()
-        return UnitTree(city, district, township, village, other_district, other_township, other_village)
+        return UnitTree(
+            city, district, township, village, other_district, other_township, other_village
+        )
 
 
 @pytest.fixture
@@ -179,3 +218,71 @@ def enabled_unit(request: pytest.FixtureRequest, platform: Platform, unit_tree: 
             set_plugin_enabled(session, unit_tree.district, name, True, changed_by="test")
         session.commit()
     return unit_tree.district
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+@dataclass
+class Account:
+    """A test user holding one role at one unit, with an API token."""
+
+    user_id: int
+    username: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization headers for the API."""
+        return {"authorization": f"Bearer {self.token}"}
+
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def accounts(platform: Platform):
+    """Factory: ``accounts("district_admin", unit)`` → an Account with that role there.
+
+    ``role=None`` makes an account without any role (at ``unit``).
+    """
+    from core.accounts import services
+
+    made: dict[tuple, Account] = {}
+
+    def make(role: str | None, unit: Unit, username: str | None = None) -> Account:
+        key = (role, unit.id, username)
+        if key in made:
+            return made[key]
+        name = username or f"{role or 'nobody'}-{unit.id}".replace("_", "-").replace(".", "-")
+        with platform.session_factory() as session:
+            user, _ = services.create_user(
+                session, platform.settings, username=name, display_name=name, unit=unit,
+                password=TEST_PASSWORD,
+            )
+            if role is not None:
+                services.grant_role(session, platform.policy, None, user, role, unit)
+            _, token = services.issue_token(session, platform.settings, user, "test", None)
+            session.commit()
+            made[key] = Account(user.id, user.username, TEST_PASSWORD, token)
+        return made[key]
+
+    return make
+
+
+@pytest.fixture
+def admin(platform: Platform, accounts, unit_tree: UnitTree) -> Account:
+    """An account holding, at the top unit, every role that may be held there (tests only)."""
+    from core.accounts import services
+    from core.accounts.models import User
+
+    account = accounts("platform_admin", unit_tree.city, username="root")
+    with platform.session_factory() as session:
+        user = session.get(User, account.user_id)
+        city = session.get(Unit, unit_tree.city.id)
+        for role in platform.policy.roles:
+            if platform.policy.allowed_at(role, city.level):
+                services.grant_role(session, platform.policy, None, user, role, city)
+        session.commit()
+    return account

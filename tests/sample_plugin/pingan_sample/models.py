@@ -5,6 +5,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from core.db import UTCDateTime
+from core.security.fields import Encrypted
+
 from core.units.models import utcnow
 
 
@@ -16,7 +19,8 @@ class SampleNote(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     text: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    contact: str | None = Field(default=None, sa_type=Encrypted())
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class SampleTally(SQLModel, table=True):

@@ -3,7 +3,17 @@
 import click
 from sqlmodel import func, select
 
-from core.contributions import Action, Figure, Label, MenuItem, Schedule, TaskType, TrainingModule
+from core.contributions import (
+    Action,
+    Figure,
+    Label,
+    MenuItem,
+    Role,
+    Schedule,
+    SensitiveField,
+    TaskType,
+    TrainingModule,
+)
 from core.hookspecs import hookimpl
 from pingan_sample import META
 from pingan_sample.jobs import count_notes, heartbeat
@@ -33,7 +43,31 @@ def register_permissions():
     return [
         Action("sample.note.read", Label("查看便签", "Read notes")),
         Action("sample.note.create", Label("张贴便签", "Pin notes")),
+        Action(
+            "sample.note.reveal", Label("查看便签联系方式", "See note contacts"), sensitive=True
+        ),
     ]
+
+
+@hookimpl
+def register_roles():
+    return [
+        Role(
+            "sample.editor",
+            Label("便签编辑", "Notice editor"),
+            ("core.unit.read", "sample.note.read", "sample.note.create"),
+        ),
+        Role(
+            "sample.reader",
+            Label("便签读者", "Notice reader"),
+            ("core.unit.read", "sample.note.read"),
+        ),
+    ]
+
+
+@hookimpl
+def register_sensitive_fields():
+    return [SensitiveField("sample_note", "contact", "phone", "sample.note.reveal")]
 
 
 @hookimpl
@@ -43,7 +77,14 @@ def register_task_types():
 
 @hookimpl
 def register_training_modules():
-    return [TrainingModule("sample.notice_etiquette", Label("便签礼仪", "Notice etiquette"), "etiquette.md", hours=0.5)]
+    return [
+        TrainingModule(
+            "sample.notice_etiquette",
+            Label("便签礼仪", "Notice etiquette"),
+            "etiquette.md",
+            hours=0.5,
+        )
+    ]
 
 
 @hookimpl
@@ -67,7 +108,15 @@ def register_commands(cli):
 
 @hookimpl
 def menu_items(unit, actor):
-    return [MenuItem(Label("邻里便签", "Notes"), f"/units/{unit.id}/sample/", icon="note", order=50)]
+    return [
+        MenuItem(
+            Label("邻里便签", "Notes"),
+            f"/units/{unit.id}/sample/",
+            icon="note",
+            required_action="sample.note.read",
+            order=50,
+        )
+    ]
 
 
 @hookimpl
@@ -89,5 +138,3 @@ def on_plugin_enabled(unit, session):
 @hookimpl
 def on_plugin_disabled(unit, session):
     session.add(SampleNote(unit_id=unit.id, text="board closed"))
-
-

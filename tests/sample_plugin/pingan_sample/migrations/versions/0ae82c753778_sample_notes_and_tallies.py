@@ -1,8 +1,8 @@
 """sample: notes and tallies
 
-Revision ID: 4398f58bd11a
+Revision ID: 0ae82c753778
 Revises: 
-Create Date: 2026-11-29 01:41:34.398030
+Create Date: 2026-11-29 01:55:58.067266
 """
 
 from collections.abc import Sequence
@@ -11,10 +11,11 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '4398f58bd11a'
+
+revision: str = '0ae82c753778'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('sample',)
-depends_on: str | Sequence[str] | None = '6651ccafcefc'
+depends_on: str | Sequence[str] | None = 'fe90a1f01cd1'
 
 
 def upgrade() -> None:
@@ -23,6 +24,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('contact', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_sample_note_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sample_note'))

@@ -1,0 +1,1 @@
+"""Secrets, field encryption, blind indexes and masking."""
