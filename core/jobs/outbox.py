@@ -33,7 +33,8 @@ def enqueue(
     Args:
         session: The session of the change that causes the job.
         job: The job definition or its name.
-        unit_id: The unit the job concerns, for scoping who may see it.
+        unit_id: The unit the job concerns, for scoping who may see it; a job function
+            that declares a ``unit_id`` parameter receives it too.
         **kwargs: JSON-serialisable arguments: ids and small values only.
     """
     name = job.name if isinstance(job, JobDefinition) else job
