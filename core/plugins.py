@@ -153,6 +153,18 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             raise StartupError(f"plugin {ep.name!r}: {error}") from error
 
 
+def _refuse_wrappers(pm: pluggy.PluginManager) -> None:
+    # A wrapper sees and can change every other plugin's results; only core may wrap.
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None or name.startswith(f"{CORE}."):
+            continue
+        for caller in pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                    message = f"{caller.name} is a wrapper; only core may wrap"
+                    raise StartupError(f"plugin {name!r}: {message}")
+
+
 def _check_compatible(meta: PluginMeta) -> None:
     try:
         requirement = Requirement(meta.requires)
@@ -246,11 +258,15 @@ class Plugins:
     # -- registries -------------------------------------------------------------------------
 
     def _collect(self, hook_name: str) -> list[tuple[str, Any]]:
-        """Call a no-argument register hook plugin by plugin: ``(owner, item)`` pairs."""
+        """Call a no-argument register hook plugin by plugin: ``(owner, item)`` pairs.
+
+        Each plugin is called through its own subset caller, so hook tracing sees the call.
+        """
         pairs = []
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             owner = _owner(self.pm, impl.plugin)
-            pairs.extend((owner, item) for item in impl.function() or [])
+            for result in self.call_one(impl.plugin_name, hook_name):
+                pairs.extend((owner, item) for item in result or [])
         return pairs
 
     @cached_property
@@ -262,10 +278,11 @@ class Plugins:
             table = model.__tablename__
             if owner != CORE and not table.startswith(f"{owner}_"):
                 raise StartupError(f"plugin {owner!r}: table {table!r} must start with '{owner}_'")
-            if tables.setdefault(table, owner) != owner:
+            if table in tables:
                 raise StartupError(
                     f"plugin {owner!r}: table {table!r} is already {tables[table]!r}'s"
                 )
+            tables[table] = owner
             owned.setdefault(owner, []).append(model)
         return owned
 
@@ -368,7 +385,11 @@ class Plugins:
         return routes
 
     def validate(self) -> None:
-        """Collect every registry now, so a bad plugin stops start-up, not a later request."""
+        """Check plugins now, so a bad one stops start-up, not a later request.
+
+        No plugin may wrap a hook, and every registry is collected and checked.
+        """
+        _refuse_wrappers(self.pm)
         for attribute in (
             "models",
             "actions",

@@ -14,7 +14,8 @@ from core.access import get_scoped, scoped
 from core.accounts import services
 from core.accounts.models import ApiToken, RoleGrant, User, UserSession
 from core.accounts.schemas import GrantCreate, PasswordChange, UserCreate
-from core.errors import DomainError
+from core.errors import DomainError, FieldError
+from core.i18n import text
 from core.platform import Platform
 from core.units.models import Unit
 from core.web.auth import AUTHENTICATED, client_address, session_cookie_name
@@ -42,6 +43,16 @@ def _session_cookie(platform: Platform, value: str, *, clear: bool = False) -> C
         samesite="lax",
         max_age=0 if clear else None,
     )
+
+
+def grantable_roles(platform: Platform, principal) -> list[str]:
+    """Roles the principal could hand out somewhere (the service decides per unit)."""
+    managing = [grant.actions for grant in principal.grants if "core.grant.manage" in grant.actions]
+    return [
+        name
+        for name in platform.policy.roles
+        if any(platform.policy.actions(name) <= actions for actions in managing)
+    ]
 
 
 class SignInPages(Controller):
@@ -151,9 +162,6 @@ class AccountPages(Controller):
             PasswordChange, {k: data.get(k, "") for k in ("current_password", "new_password")}
         )
         if change is not None and change.new_password != data.get("confirm_password"):
-            from core.errors import FieldError
-            from core.i18n import text
-
             errors = [
                 FieldError(
                     "confirm_password",
@@ -333,6 +341,7 @@ class UserPages(Controller):
                 "grants": grants,
                 "units": units,
                 "roles": platform.policy.roles,
+                "grantable": grantable_roles(platform, principal),
                 "errors": errors or [],
                 "one_time": one_time,
                 "nav": home_page_of(platform, session, principal),
@@ -411,16 +420,12 @@ class UserPages(Controller):
         principal = request.scope["user"]
         user = get_scoped(session, User, user_id, principal, "core.user.manage")
         active = data.get("active") == "1"
-        if user.id == principal.user_id and not active:
-            from core.i18n import text
-
-            refused = DomainError(
-                text("不能停用自己的账户", "You cannot disable your own account"), "self", 400
-            )
+        try:
+            services.set_active(session, user, active, by=principal.user_id)
+        except DomainError as refused:
             return self._detail(
                 request, session, platform, user_id, errors=errors_of(refused), status_code=400
             )
-        services.set_active(session, user, active)
         session.commit()
         return Redirect(f"/admin/users/{user_id}")
 

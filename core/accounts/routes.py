@@ -227,11 +227,7 @@ class UserController(Controller):
             user.display_name = data.display_name
             session.add(user)
         if data.is_active is not None:
-            if user.id == principal.user_id and not data.is_active:
-                raise DomainError(
-                    text("不能停用自己的账户", "You cannot disable your own account"), "self", 400
-                )
-            services.set_active(session, user, data.is_active)
+            services.set_active(session, user, data.is_active, by=principal.user_id)
         session.commit()
         return UserRead.model_validate(user)
 

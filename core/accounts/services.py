@@ -17,7 +17,7 @@ from core.accounts.passwords import (
 )
 from core.accounts.policy import Policy
 from core.accounts.principal import Grant, Principal
-from core.audit.recorder import AuditActor, record
+from core.audit.recorder import ACTOR, AuditActor, record
 from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.settings import Settings
@@ -120,6 +120,12 @@ def authenticate(
             text("用户名或密码错误", "Wrong username or password"), "invalid_credentials", 401
         )
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username == username))
+    # The rest of this request acts as the user who just signed in: the audit entries of the
+    # sign-in itself (last login, a token issued for the password) name them.
+    acting = session.info.get(ACTOR)
+    session.info[ACTOR] = AuditActor(
+        user.id, user.username, address, acting.action if acting else None
+    )
     user.last_login_at = utcnow()
     session.add(user)
     return user
@@ -345,8 +351,18 @@ def reset_password(session: Session, user: User) -> str:
     return one_time
 
 
-def set_active(session: Session, user: User, active: bool) -> None:
-    """Enable or disable an account; disabling ends its sessions and revokes its tokens."""
+def set_active(session: Session, user: User, active: bool, *, by: int | None) -> None:
+    """Enable or disable an account; disabling ends its sessions and revokes its tokens.
+
+    ``by`` is the acting user's id: nobody may disable their own account.
+    """
+    if not active and user.id == by:
+        raise DomainError(
+            text("不能停用自己的账户", "You cannot disable your own account"),
+            "self",
+            400,
+            [FieldError("is_active", "self", text("不能停用自己", "not your own account"))],
+        )
     user.is_active = active
     session.add(user)
     if not active:

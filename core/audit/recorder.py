@@ -168,7 +168,11 @@ def _capture_writes(session: Session, _context: Any) -> None:
                 operation,
                 object_type=instance.__table__.name,
                 object_id=inspect(instance).identity[0] if inspect(instance).identity else None,
-                unit_path=getattr(instance, "unit_path", None) or getattr(instance, "path", None),
+                # A unit gets its path only after its first flush: "" is no path yet, and
+                # an entry with "" would lie in nobody's reach, not even the city's.
+                unit_path=getattr(instance, "unit_path", None)
+                or getattr(instance, "path", None)
+                or None,
                 before=after if operation == "delete" else before,
                 after=None if operation == "delete" else after,
             )
@@ -176,6 +180,9 @@ def _capture_writes(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _write_chain(session: Session) -> None:
+    # SQLAlchemy calls before_commit ahead of the commit's own flush: flush first, so writes
+    # still unflushed at commit (add, then commit) are captured and chained in this commit.
+    session.flush()
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return

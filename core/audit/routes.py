@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
@@ -39,6 +40,32 @@ class AuditEntryRead(BaseModel):
 
 Text = Annotated[str | None, QueryParameter(max_length=100)]
 When = Annotated[datetime | None, QueryParameter()]
+
+
+def provide_audit_filter(
+    event: Text = None,
+    action: Text = None,
+    username: Text = None,
+    object_type: Text = None,
+    object_id: Text = None,
+    since: When = None,
+    until: When = None,
+) -> AuditFilter:
+    """The audit filter from the query string, shared by the API and the pages."""
+    return AuditFilter(event, action, username, object_type, object_id, since, until)
+
+
+FILTER_DEPENDENCY = {"wanted": Provide(provide_audit_filter, sync_to_thread=False)}
+WantedDep = NamedDependency[AuditFilter]
+
+
+def csv_attachment(body: bytes, filename: str) -> Response[bytes]:
+    """A CSV download."""
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def export_audit(session: Session, request: Request, wanted: AuditFilter) -> bytes:
@@ -97,32 +124,26 @@ class AuditController(Controller):
 
     path = "/api/v1/audit"
     tags = ["audit"]
+    dependencies = FILTER_DEPENDENCY
 
     @get(
-        "/", sync_to_thread=True, operation_id="ListAuditEntries", opt={"action": "core.audit.read"}
+        "/",
+        sync_to_thread=True,
+        operation_id="ListAuditEntries",
+        opt={"action": "core.audit.read"},
     )
     def list_entries(
         self,
         request: Request,
         session: SessionDep,
-        event: Text = None,
-        action: Text = None,
-        username: Text = None,
-        object_type: Text = None,
-        object_id: Text = None,
-        since: When = None,
-        until: When = None,
+        wanted: WantedDep,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[AuditEntryRead]:
         """Entries in reach, newest first."""
-        wanted = AuditFilter(event, action, username, object_type, object_id, since, until)
-        query = (
-            audit_query(request.scope["user"], "core.audit.read", wanted)
-            .offset(offset)
-            .limit(limit)
-        )
-        return [AuditEntryRead.model_validate(entry) for entry in session.exec(query)]
+        query = audit_query(request.scope["user"], "core.audit.read", wanted)
+        entries = session.exec(query.offset(offset).limit(limit))
+        return [AuditEntryRead.model_validate(entry) for entry in entries]
 
     @get(
         "/export",
@@ -131,22 +152,6 @@ class AuditController(Controller):
         opt={"action": "core.audit.export"},
         media_type="text/csv",
     )
-    def export(
-        self,
-        request: Request,
-        session: SessionDep,
-        event: Text = None,
-        action: Text = None,
-        username: Text = None,
-        object_type: Text = None,
-        object_id: Text = None,
-        since: When = None,
-        until: When = None,
-    ) -> Response[bytes]:
+    def export(self, request: Request, session: SessionDep, wanted: WantedDep) -> Response[bytes]:
         """The filtered entries as a CSV file."""
-        wanted = AuditFilter(event, action, username, object_type, object_id, since, until)
-        return Response(
-            export_audit(session, request, wanted),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": 'attachment; filename="audit.csv"'},
-        )
+        return csv_attachment(export_audit(session, request, wanted), "audit.csv")

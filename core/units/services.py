@@ -5,6 +5,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from core.errors import DomainError, FieldError
 from core.units.models import Unit, UnitLevel, UnitPlugin, utcnow
 
 PARENT_LEVEL = {
@@ -14,13 +15,11 @@ PARENT_LEVEL = {
 }
 
 
-class UnitError(ValueError):
-    """A unit cannot be created or changed as asked; ``field`` names the culprit."""
+class UnitError(DomainError):
+    """A unit cannot be created or changed as asked; its one field error names the culprit."""
 
     def __init__(self, field: str, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.rule = rule
+        super().__init__(message, "invalid_unit", 400, [FieldError(field, rule, message)])
 
 
 def create_unit(
