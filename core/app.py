@@ -33,12 +33,14 @@ from core.web.auth import (
     AUTHENTICATED,
     AuthMiddleware,
     PasswordChangeRequired,
+    SignInRequired,
     authorize,
     redirect_to_password_change,
+    redirect_to_sign_in,
 )
 from core.web.deps import provide_platform, provide_session, provide_unit
 from core.web.errors import EXCEPTION_HANDLERS
-from core.web.headers import SecurityHeadersMiddleware
+from core.web.headers import add_security_headers
 from core.web.health import health
 from core.web.locale import LocaleMiddleware
 from core.web.pages import HomePages
@@ -88,12 +90,13 @@ def create_app(
         exception_handlers={
             **EXCEPTION_HANDLERS,
             PasswordChangeRequired: redirect_to_password_change,
+            SignInRequired: redirect_to_sign_in,
         },
         guards=[authorize],
+        before_send=[add_security_headers],
         middleware=[
             LocaleMiddleware(platform.settings.default_locale),
             AuthMiddleware(platform),
-            SecurityHeadersMiddleware(),
         ],
         csrf_config=CSRFConfig(
             secret=platform.secrets.secret_key,
@@ -174,7 +177,9 @@ def _check_actions(app: Litestar, platform: Platform) -> None:
 
 
 def _is_framework_route(handler: object) -> bool:
-    module = getattr(getattr(handler, "fn", None), "__module__", "") or ""
+    fn = getattr(handler, "fn", None)
+    fn = getattr(fn, "func", fn)  # sync_to_thread wraps the function in litestar's AsyncCallable
+    module = getattr(fn, "__module__", "") or ""
     return module.startswith("litestar.")
 
 

@@ -47,9 +47,7 @@ def served(platform, unit_tree, app):
 
 
 @pytest.mark.plugins("sample")
-def test_home_page_in_chinese_and_english_shows_a_plugin_menu_item(
-    browser, served, admin
-):
+def test_home_page_in_chinese_and_english_shows_a_plugin_menu_item(browser, served, admin):
     page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
     sign_in(page, served, admin)
     page.goto(served + "/")

@@ -38,11 +38,18 @@ async def test_health_answers_503_when_the_database_is_down(client, platform, tm
 async def test_unknown_api_route_answers_404_in_the_common_shape(client):
     response = await client.get("/api/v1/nothing-here")
     assert response.status_code == 404
-    assert response.json() == {"status": 404, "code": "not_found", "message": "未找到", "errors": []}
+    assert response.json() == {
+        "status": 404,
+        "code": "not_found",
+        "message": "未找到",
+        "errors": [],
+    }
 
 
 async def test_error_messages_follow_the_requested_language(client):
-    response = await client.get("/api/v1/nothing-here", headers={"accept-language": "en-GB,en;q=0.9"})
+    response = await client.get(
+        "/api/v1/nothing-here", headers={"accept-language": "en-GB,en;q=0.9"}
+    )
     assert response.json()["message"] == "Not found"
 
 
@@ -100,7 +107,9 @@ async def test_lang_query_switches_to_english_and_is_remembered(client, unit_tre
     assert '<html lang="en">' in again.text
 
 
-async def test_home_page_for_an_account_without_roles_is_the_account_page(client, unit_tree, accounts):
+async def test_home_page_for_an_account_without_roles_is_the_account_page(
+    client, unit_tree, accounts
+):
     account = accounts(None, unit_tree.district)
     await sign_in(client, account.username, account.password)
     response = await client.get("/")

@@ -341,14 +341,28 @@ def create_user(
 
 
 def reset_password(session: Session, user: User) -> str:
-    """Give an account a new one-time password and end its sessions."""
+    """Give an account a new one-time password; its sessions end and its tokens are revoked.
+
+    An administrator resets a password when the old one is lost or may be known to someone
+    else, so nothing issued under it stays valid.
+    """
     one_time = generate_password()
     user.password_hash = hash_password(one_time)
     user.must_change_password = True
     user.password_changed_at = utcnow()
     session.add(user)
     end_all_sessions(session, user.id)
+    revoke_all_tokens(session, user.id)
     return one_time
+
+
+def revoke_all_tokens(session: Session, user_id: int) -> None:
+    """Revoke every live API token of a user."""
+    session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
 
 
 def set_active(session: Session, user: User, active: bool, *, by: int | None) -> None:
@@ -367,11 +381,7 @@ def set_active(session: Session, user: User, active: bool, *, by: int | None) ->
     session.add(user)
     if not active:
         end_all_sessions(session, user.id)
-        session.execute(
-            sa.update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        revoke_all_tokens(session, user.id)
 
 
 def grant_role(

@@ -1,5 +1,6 @@
 """The audit trail API: reading and exporting, within the auditor's reach."""
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -68,6 +69,10 @@ def csv_attachment(body: bytes, filename: str) -> Response[bytes]:
     )
 
 
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def export_audit(session: Session, request: Request, wanted: AuditFilter) -> bytes:
     """The filtered entries as CSV; the export itself is audited (after the rows are read)."""
     entries = session.exec(
@@ -99,8 +104,8 @@ def export_audit(session: Session, request: Request, wanted: AuditFilter) -> byt
                 e.action,
                 e.object_type,
                 e.object_id,
-                e.before,
-                e.after,
+                _json(e.before),
+                _json(e.after),
                 e.reason,
                 e.outcome,
                 e.hash,

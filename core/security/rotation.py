@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from core.audit.recorder import record
 from core.platform import Platform
 from core.security.fields import Encrypted
 
@@ -25,7 +26,7 @@ def rotate(platform: Platform) -> dict[str, int]:
 
     Works on the raw stored text (not through the column type) so a value is decrypted with
     the key it names and written back under the current one, in batches of one transaction
-    each; running it again does nothing.
+    each; running it again rewrites nothing. The rotation is recorded in the audit trail.
     """
     keyring = platform.keyring
     counts: dict[str, int] = {}
@@ -57,4 +58,7 @@ def rotate(platform: Platform) -> dict[str, int]:
                 break
             last = rows[-1][0]
         counts[table.name] = done
+    with platform.session_factory() as session:
+        record(session, "key_rotation", after={"key": keyring.current, "rewritten": counts})
+        session.commit()
     return counts

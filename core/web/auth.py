@@ -3,10 +3,12 @@
 Every route names its action in ``opt["action"]``: ``None`` for a public route,
 :data:`AUTHENTICATED` for "any signed-in user", otherwise a registered action. The single
 guard :func:`authorize` decides, in this order: a plugin route at a unit where the plugin is
-off answers 404; no principal answers 401; a unit outside everything the principal sees
-answers 404; a unit they see but may not act on answers 403.
+off answers 404; no principal answers 401 (a page redirects to the sign-in form); a unit
+outside everything the principal sees answers 404; a unit they see but may not act on
+answers 403.
 """
 
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import quote
 
 from anyio import to_thread
@@ -19,6 +21,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.accounts.principal import Principal
 from core.accounts.services import password_expired, principal_for, resume_session, resume_token
+from core.errors import DomainError
+from core.i18n import text
 from core.platform import Platform
 from core.plugins import CORE
 from core.units.models import Unit
@@ -44,6 +48,19 @@ def redirect_to_password_change(_: object, error: PasswordChangeRequired) -> Red
     return Redirect("/account/password?next=" + quote(error.path))
 
 
+class SignInRequired(Exception):
+    """A page was asked for without a live session (never signed in, expired or ended)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def redirect_to_sign_in(_: object, error: SignInRequired) -> Redirect:
+    """Send the browser to the sign-in form, then back where it was going."""
+    return Redirect("/login?next=" + quote(error.path))
+
+
 def session_cookie_name(secure: bool) -> str:
     """``__Host-`` binds the cookie to this host and path ``/``, but needs ``Secure``."""
     return SECURE_SESSION_COOKIE if secure else SESSION_COOKIE
@@ -64,8 +81,6 @@ def _bearer(scope: Scope) -> str | None:
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
-    from http.cookies import CookieError, SimpleCookie
-
     for key, value in scope["headers"]:
         if key == b"cookie":
             try:
@@ -134,8 +149,16 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         return
     principal: Principal | None = connection.scope.get("user")
     if principal is None:
+        if not connection.url.path.startswith(API_PREFIX):
+            raise SignInRequired(connection.url.path)
         raise NotAuthorizedException("sign in first")
     if principal.must_change_password and connection.url.path not in OPEN_WHILE_PASSWORD_EXPIRED:
+        if connection.url.path.startswith(API_PREFIX):
+            raise DomainError(
+                text("请先在页面上修改密码", "Change your password on the sign-in page first"),
+                "password_change_required",
+                403,
+            )
         raise PasswordChangeRequired(connection.url.path)
     if action == AUTHENTICATED:
         return

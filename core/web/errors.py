@@ -12,6 +12,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DataError
 
 from core.errors import DomainError, FieldError
 from core.i18n import current_locale
@@ -171,9 +172,23 @@ def handle_unexpected(request: Request, error: Exception):
     return _respond(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", message, [])
 
 
+def handle_data_error(request: Request, error: Exception):
+    """Answer 400 for a number the database cannot hold, such as an id or offset too large.
+
+    It is the client's mistake, not the server's: SQLite raises OverflowError, PostgreSQL
+    SQLSTATE 22003. Any other data error stays an internal error.
+    """
+    if isinstance(error, OverflowError) or getattr(error.orig, "sqlstate", None) == "22003":
+        message = _text(request, "数值超出范围", "A number is out of range")
+        return _respond(request, 400, "out_of_range", message, [])
+    return handle_unexpected(request, error)
+
+
 EXCEPTION_HANDLERS = {
     DomainError: handle_domain_error,
     InputError: handle_input_error,
     HTTPException: handle_http_exception,
+    OverflowError: handle_data_error,
+    DataError: handle_data_error,
     Exception: handle_unexpected,
 }

@@ -1,4 +1,7 @@
-"""Plugin ``antidrug``: anti-drug (禁毒) — publicity events, community rehabilitation support and clue reports."""
+"""Plugin ``antidrug``: anti-drug (禁毒).
+
+Publicity events, community rehabilitation support and clue reports.
+"""
 
 from core.contributions import Label
 from core.plugins import PluginMeta

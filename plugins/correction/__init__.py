@@ -1,4 +1,7 @@
-"""Plugin ``correction``: community correction (社区矫正) — persons under correction, correction groups, visits and alerts."""
+"""Plugin ``correction``: community correction (社区矫正).
+
+Persons under correction, correction groups, visits and alerts.
+"""
 
 from core.contributions import Label
 from core.plugins import PluginMeta

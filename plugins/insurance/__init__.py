@@ -1,4 +1,7 @@
-"""Plugin ``insurance``: insurance and finance (保险与经费) — accident cover, claims, compensation, reimbursements and budgets."""
+"""Plugin ``insurance``: insurance and finance (保险与经费).
+
+Accident cover, claims, compensation, reimbursements and budgets.
+"""
 
 from core.contributions import Label
 from core.plugins import PluginMeta

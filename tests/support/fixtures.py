@@ -258,7 +258,11 @@ def accounts(platform: Platform):
         name = username or f"{role or 'nobody'}-{unit.id}".replace("_", "-").replace(".", "-")
         with platform.session_factory() as session:
             user, _ = services.create_user(
-                session, platform.settings, username=name, display_name=name, unit=unit,
+                session,
+                platform.settings,
+                username=name,
+                display_name=name,
+                unit=unit,
                 password=TEST_PASSWORD,
             )
             if role is not None:

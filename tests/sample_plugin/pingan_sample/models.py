@@ -2,12 +2,10 @@
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
 from core.security.fields import Encrypted
-
 from core.units.models import utcnow
 
 

@@ -1,0 +1,767 @@
+"""The audit trail: every write recorded and masked, the chain checked, scoped reads, exports
+that spreadsheets cannot execute, and retention."""
+
+import csv
+import io
+import json
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlmodel import func, select
+
+from core.accounts.models import ApiToken, User
+from core.audit import recorder
+from core.audit.models import AuditEntry
+from core.audit.recorder import GENESIS, entry_hash, record
+from core.audit.verify import verify_chain
+from core.cli import CliState, cli
+from core.db import transaction
+from core.jobs import Job, JobStatus, enqueue
+from core.people.identity import check_digit
+from core.people.models import Person
+from core.plugins import make_plugin_manager
+from core.scheduler import make_scheduler
+from core.security.csv import FORMULA_STARTS
+from core.security.masking import mask_address, mask_id_number, mask_phone
+from core.settings import Settings
+from core.units.models import Unit, UnitLevel, utcnow
+from core.units.services import create_unit
+from tests.support.fixtures import TEST_PASSWORD
+from tests.support.web import sign_in
+
+pytestmark = pytest.mark.anyio
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+NEW_PASSWORD = "another fine passphrase"
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def valid_id(first17: str) -> str:
+    """A resident ID with the right GB 11643 check character."""
+    return first17 + check_digit(first17)
+
+
+def last_id(platform) -> int:
+    with platform.session_factory() as session:
+        return session.exec(select(func.max(AuditEntry.id))).one() or 0
+
+
+def entries_after(platform, after_id: int) -> list[AuditEntry]:
+    with platform.session_factory() as session:
+        return list(
+            session.exec(select(AuditEntry).where(AuditEntry.id > after_id).order_by(AuditEntry.id))
+        )
+
+
+def all_entries(platform) -> list[AuditEntry]:
+    return entries_after(platform, 0)
+
+
+def raw_trail(platform) -> str:
+    """Every stored audit row as text, read around the ORM."""
+    with platform.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM audit_entry")).all()
+    assert rows
+    return "\n".join(repr(tuple(row)) for row in rows)
+
+
+async def create_person(client, account, unit, name: str, **fields):
+    response = await client.post(
+        "/api/v1/people",
+        json={"unit_id": unit.id, "name": name, **fields},
+        headers=account.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def invoke_verify(settings: Settings):
+    """``pingan audit verify`` as the command line runs it, on its own platform."""
+    state = CliState(settings=settings, pm=make_plugin_manager())
+    try:
+        return CliRunner().invoke(cli, ["audit", "verify"], obj=state)
+    finally:
+        if state._platform is not None:
+            state._platform.engine.dispose()
+
+
+def api_write_routes(app) -> dict[tuple[str, str], object]:
+    """Every POST/PUT/PATCH/DELETE route of the API, core's and the plugins', with its handler."""
+    found = {}
+    for route in app.routes:
+        if not route.path.startswith("/api/"):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            for method in set(handler.http_methods) & WRITE_METHODS:
+                found[(method, route.path)] = handler
+    return found
+
+
+# -- every write is recorded -------------------------------------------------------------
+
+
+async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_user(
+    app, client, platform, unit_tree, admin
+):
+    """Each write route is called once, successfully, as ``admin``.
+
+    Every route can be made to succeed with a valid body, so none is left to a refusal; a
+    route added later without a step here fails the first assertion until it gets one.
+    """
+    ids: dict[str, int] = {}
+    person_id = valid_id("50010319850412301")
+    steps = [
+        (
+            "POST",
+            "/api/v1/auth/token",
+            201,
+            # A password exchange: no bearer token, the user is who just signed in.
+            lambda: client.post(
+                "/api/v1/auth/token",
+                json={"username": admin.username, "password": TEST_PASSWORD, "name": "audit"},
+            ),
+        ),
+        (
+            "DELETE",
+            "/api/v1/auth/tokens/{token_id:int}",
+            204,
+            lambda: client.delete(f"/api/v1/auth/tokens/{ids['token']}", headers=admin.headers),
+        ),
+        (
+            "POST",
+            "/api/v1/auth/password",
+            204,
+            lambda: client.post(
+                "/api/v1/auth/password",
+                json={"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            201,
+            lambda: client.post(
+                "/api/v1/users",
+                json={
+                    "username": "audited",
+                    "display_name": "被审计",
+                    "unit_id": unit_tree.district.id,
+                },
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "PATCH",
+            "/api/v1/users/{user_id:int}",
+            200,
+            lambda: client.patch(
+                f"/api/v1/users/{ids['user']}",
+                json={"display_name": "改了名", "is_active": False},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/users/{user_id:int}/password-reset",
+            201,
+            lambda: client.post(
+                f"/api/v1/users/{ids['user']}/password-reset", headers=admin.headers
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/users/{user_id:int}/grants",
+            201,
+            lambda: client.post(
+                f"/api/v1/users/{ids['user']}/grants",
+                json={"role": "district_admin", "unit_id": unit_tree.district.id},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "DELETE",
+            "/api/v1/users/{user_id:int}/grants/{grant_id:int}",
+            204,
+            lambda: client.delete(
+                f"/api/v1/users/{ids['user']}/grants/{ids['grant']}", headers=admin.headers
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/people",
+            201,
+            lambda: client.post(
+                "/api/v1/people",
+                json={"unit_id": unit_tree.district.id, "name": "李四", "id_number": person_id},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/people/{person_id:int}/reveal",
+            200,
+            lambda: client.post(
+                f"/api/v1/people/{ids['person']}/reveal",
+                json={"fields": ["id_number"], "reason": "核实身份，办理保险"},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "PUT",
+            "/api/v1/units/{unit_id:int}/plugins/{name:str}",
+            200,
+            lambda: client.put(
+                f"/api/v1/units/{unit_tree.city.id}/plugins/sample",
+                json={"enabled": True},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/units/{unit_id:int}/sample/notes",
+            201,
+            lambda: client.post(
+                f"/api/v1/units/{unit_tree.district.id}/sample/notes",
+                json={"text": "周六巡逻", "contact": "13900001111"},
+                headers=admin.headers,
+            ),
+        ),
+    ]
+    routes = api_write_routes(app)
+    assert set(routes) == {(method, path) for method, path, _, _ in steps}, (
+        "write routes without an audit step here (add one): "
+        f"{sorted(set(routes) - {(m, p) for m, p, _, _ in steps})}"
+    )
+    for method, path, status, call in steps:
+        before = last_id(platform)
+        response = await call()
+        assert response.status_code == status, (method, path, response.text)
+        body = response.json() if response.content else {}
+        if path == "/api/v1/auth/token":
+            ids["token"] = body["id"]
+        elif path == "/api/v1/users":
+            ids["user"] = body["user"]["id"]
+        elif path.endswith("/grants"):
+            ids["grant"] = body["id"]
+        elif path == "/api/v1/people":
+            ids["person"] = body["id"]
+        entries = entries_after(platform, before)
+        action = routes[(method, path)].opt["action"]
+        assert any(
+            (e.user_id, e.username, e.action) == (admin.user_id, admin.username, action)
+            for e in entries
+        ), (method, path, [(e.event, e.object_type, e.username, e.action) for e in entries])
+
+
+async def test_a_refused_write_changes_nothing_and_records_no_change(
+    client, platform, unit_tree, admin, accounts
+):
+    number = valid_id("50010319900101123")
+    await create_person(client, admin, unit_tree.district, "王五", id_number=number)
+    auditor = accounts("auditor", unit_tree.district)
+    before = last_id(platform)
+    duplicate = await client.post(
+        "/api/v1/people",
+        json={"unit_id": unit_tree.district.id, "name": "冒名", "id_number": number},
+        headers=admin.headers,
+    )
+    assert duplicate.status_code == 409
+    forbidden = await client.post(
+        "/api/v1/users",
+        json={"username": "sneaky", "display_name": "偷偷", "unit_id": unit_tree.district.id},
+        headers=auditor.headers,
+    )
+    assert forbidden.status_code == 403
+    assert entries_after(platform, before) == []
+    with platform.session_factory() as session:
+        assert session.exec(select(func.count()).select_from(Person)).one() == 1
+        assert session.exec(select(User).where(User.username == "sneaky")).first() is None
+
+
+async def test_sensitive_values_are_stored_masked_in_the_trail(client, platform, unit_tree, admin):
+    number = valid_id("50010319900307123")
+    phone, address = "13812345678", "重庆市渝中区解放碑步行街88号"
+    person = await create_person(
+        client, admin, unit_tree.district, "张三丰", id_number=number, phone=phone, address=address
+    )
+    revealed = await client.post(
+        f"/api/v1/people/{person['id']}/reveal",
+        json={"fields": ["id_number", "phone"], "reason": "核实身份信息"},
+        headers=admin.headers,
+    )
+    assert revealed.json()["values"] == {"id_number": number, "phone": phone}
+    with platform.session_factory() as session:
+        insert = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "person", AuditEntry.event == "insert"
+            )
+        ).one()
+        reveal = session.exec(select(AuditEntry).where(AuditEntry.event == "reveal")).one()
+    assert (
+        insert.after["id_number"] == mask_id_number(number) == number[:3] + "*" * 11 + number[-4:]
+    )
+    assert insert.after["phone"] == mask_phone(phone) == "138****5678"
+    assert insert.after["address"] == mask_address(address) == "重庆市渝中区****"
+    assert insert.after["name"] == "张三丰" and insert.unit_path == unit_tree.district.path
+    assert (insert.username, insert.action) == (admin.username, "core.person.manage")
+    assert reveal.after == {"fields": ["id_number", "phone"]}
+    assert (reveal.reason, reveal.action) == ("核实身份信息", "core.person.reveal")
+    trail = raw_trail(platform)
+    for clear in (number, number[6:14], phone, "解放碑步行街88号"):
+        assert clear not in trail, clear
+
+
+async def test_a_plugins_sensitive_field_is_masked_too(client, platform, unit_tree, admin):
+    await client.put(
+        f"/api/v1/units/{unit_tree.city.id}/plugins/sample",
+        json={"enabled": True},
+        headers=admin.headers,
+    )
+    response = await client.post(
+        f"/api/v1/units/{unit_tree.district.id}/sample/notes",
+        json={"text": "联系我", "contact": "13700001234"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201
+    with platform.session_factory() as session:
+        inserts = session.exec(
+            select(AuditEntry).where(AuditEntry.object_type == "sample_note")
+        ).all()
+    (insert,) = [e for e in inserts if e.after["text"] == "联系我"]
+    assert insert.after["contact"] == "137****1234"
+    assert (insert.username, insert.action) == (admin.username, "sample.note.create")
+    assert "13700001234" not in raw_trail(platform)
+
+
+async def test_password_and_token_hashes_never_reach_the_trail(client, platform, unit_tree, admin):
+    created = await client.post(
+        "/api/v1/users",
+        json={
+            "username": "hashless",
+            "display_name": "无哈希",
+            "unit_id": unit_tree.district.id,
+            "password": "a perfectly good passphrase",
+        },
+        headers=admin.headers,
+    )
+    user_id = created.json()["user"]["id"]
+    await client.post(f"/api/v1/users/{user_id}/password-reset", headers=admin.headers)
+    await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": TEST_PASSWORD, "new_password": NEW_PASSWORD},
+        headers=admin.headers,
+    )
+    issued = await client.post(
+        "/api/v1/auth/token", json={"username": admin.username, "password": NEW_PASSWORD}
+    )
+    token = issued.json()["token"]
+    await client.delete(f"/api/v1/auth/tokens/{issued.json()['id']}", headers=admin.headers)
+    await sign_in(client, admin.username, NEW_PASSWORD)
+
+    with platform.session_factory() as session:
+        secrets = [u.password_hash for u in session.exec(select(User))]
+        secrets += [t.token_hash for t in session.exec(select(ApiToken))]
+    trail = raw_trail(platform)
+    assert "$argon2" not in trail and token not in trail
+    for secret in secrets:
+        assert secret not in trail
+    password_values = [
+        values["password_hash"]
+        for entry in all_entries(platform)
+        for values in (entry.before, entry.after)
+        if values and "password_hash" in values
+    ]
+    # created ×2 (fixture's root, hashless), reset, change: before and after each
+    assert len(password_values) >= 6 and set(password_values) == {"******"}
+
+
+# -- the chain ---------------------------------------------------------------------------
+
+
+def test_audit_verify_reports_an_intact_chain(platform, settings, unit_tree):
+    with platform.session_factory() as session:
+        record(session, "note", reason="one more")
+        session.commit()
+    count = len(all_entries(platform))
+    assert count == 15  # seven units (insert and path update each) and the note
+    with platform.session_factory() as session:
+        report = verify_chain(session)
+        assert (report.ok, report.checked) == (True, count)
+        assert verify_chain(session, batch=4).checked == count  # across batches
+    first = all_entries(platform)[0]
+    assert first.prev_hash == GENESIS
+    result = invoke_verify(settings)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"audit chain intact: {count} entries"
+
+
+def _tamper_altered(connection, middle: AuditEntry) -> int:
+    connection.execute(
+        sa.text("UPDATE audit_entry SET reason = 'x' WHERE id = :id"), {"id": middle.id}
+    )
+    return middle.id
+
+
+def _tamper_deleted(connection, middle: AuditEntry) -> int:
+    connection.execute(sa.text("DELETE FROM audit_entry WHERE id = :id"), {"id": middle.id})
+    return middle.id + 1
+
+
+def _tamper_inserted(connection, middle: AuditEntry) -> int:
+    """A forger who knows the hash function slips a well-formed entry in after ``middle``.
+
+    The ids after it are moved up one (ids are not hashed), the forged entry links to
+    ``middle`` and carries its own correct hash: only the next entry's link gives it away.
+    """
+    connection.execute(sa.text("UPDATE audit_entry SET id = -id WHERE id > :id"), {"id": middle.id})
+    connection.execute(sa.text("UPDATE audit_entry SET id = 1 - id WHERE id < 0"))
+    forged = {
+        "at": middle.at + timedelta(microseconds=1),
+        "user_id": None,
+        "username": "ghost",
+        "address": None,
+        "event": "delete",
+        "action": None,
+        "object_type": "person",
+        "object_id": "1",
+        "unit_path": None,
+        "before": None,
+        "after": None,
+        "reason": None,
+        "outcome": "ok",
+    }
+    digest = entry_hash(middle.hash, forged)
+    connection.execute(
+        sa.insert(AuditEntry.__table__).values(
+            id=middle.id + 1, prev_hash=middle.hash, hash=digest, **forged
+        )
+    )
+    return middle.id + 2
+
+
+def _tamper_appended(connection, middle: AuditEntry) -> int:
+    """A forged entry at the end whose hash does not match its content."""
+    last = connection.execute(
+        sa.select(AuditEntry.__table__.c.id, AuditEntry.__table__.c.hash)
+        .order_by(AuditEntry.__table__.c.id.desc())
+        .limit(1)
+    ).one()
+    connection.execute(
+        sa.insert(AuditEntry.__table__).values(
+            id=last.id + 1,
+            at=utcnow(),
+            event="login",
+            username="ghost",
+            outcome="ok",
+            prev_hash=last.hash,
+            hash="f" * 64,
+        )
+    )
+    return last.id + 1
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (_tamper_altered, "its content does not match its hash"),
+        (_tamper_deleted, "its link to the previous entry is broken"),
+        (_tamper_inserted, "its link to the previous entry is broken"),
+        (_tamper_appended, "its content does not match its hash"),
+    ],
+    ids=["altered", "deleted", "inserted", "appended"],
+)
+def test_audit_verify_finds_a_tampered_entry(platform, settings, unit_tree, tamper, problem):
+    entries = all_entries(platform)
+    middle = entries[len(entries) // 2]
+    assert invoke_verify(settings).exit_code == 0
+    with platform.engine.begin() as connection:
+        broken_at = tamper(connection, middle)
+    with platform.session_factory() as session:
+        report = verify_chain(session)
+    assert (report.ok, report.broken_at, report.problem) == (False, broken_at, problem)
+    result = invoke_verify(settings)
+    assert result.exit_code == 1
+    assert f"audit chain BROKEN at entry {broken_at}: {problem}" in result.output
+
+
+def test_the_chain_stays_intact_under_concurrent_writers(platform, unit_tree):
+    writers, commits = 8, 12
+    barrier = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def write(number: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for n in range(commits):
+                with platform.session_factory() as session:
+                    parent = session.get(Unit, unit_tree.township.id)
+                    create_unit(
+                        session, name=f"村{number}-{n}", level=UnitLevel.village, parent=parent
+                    )
+                    record(session, "stress", reason=f"{number}-{n}")
+                    session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    with platform.session_factory() as session:
+        report = verify_chain(session)
+        total = session.exec(select(func.count()).select_from(AuditEntry)).one()
+        stress = session.exec(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.event == "stress")
+        ).one()
+    assert stress == writers * commits
+    assert total == 14 + writers * commits * 3  # each commit: unit insert, path update, event
+    assert (report.ok, report.checked) == (True, total), report
+
+
+# -- reading the trail -------------------------------------------------------------------
+
+
+async def _some_history(client, admin, unit_tree) -> None:
+    """Entries about the district, the other district and no unit at all."""
+    await create_person(client, admin, unit_tree.township, "赵六")
+    await create_person(client, admin, unit_tree.other_district, "钱七")
+    bad = await client.post("/api/v1/auth/token", json={"username": "mallory", "password": "guess"})
+    assert bad.status_code == 401
+
+
+async def test_the_audit_api_filters_by_event_username_and_object_type(
+    client, platform, unit_tree, admin
+):
+    await _some_history(client, admin, unit_tree)
+
+    async def listed(**query) -> list[dict]:
+        response = await client.get("/api/v1/audit", params=query, headers=admin.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    failed = await listed(event="login_failed")
+    assert [(e["event"], e["username"], e["outcome"]) for e in failed] == [
+        ("login_failed", "mallory", "denied")
+    ]
+    by_root = await listed(username=admin.username)
+    assert by_root and {e["username"] for e in by_root} == {admin.username}
+    people = await listed(object_type="person")
+    assert sorted(e["after"]["name"] for e in people) == ["赵六", "钱七"]
+    assert {(e["event"], e["action"]) for e in people} == {("insert", "core.person.manage")}
+    none = await listed(object_type="person", username="mallory")
+    assert none == []
+    everything = await listed(limit=500)
+    assert [e["id"] for e in everything] == sorted((e["id"] for e in everything), reverse=True)
+    assert len(everything) == len(all_entries(platform))
+    assert len(await listed(limit=2)) == 2
+
+
+async def test_the_audit_page_filters_too(client, platform, unit_tree, admin):
+    await _some_history(client, admin, unit_tree)
+    await sign_in(client, admin.username, admin.password)
+
+    async def rows(**query) -> list[tuple[str, str]]:
+        response = await client.get("/audit/", params=query)
+        assert response.status_code == 200
+        return re.findall(
+            r'<tr class="outcome-\w+"><td>[^<]*</td><td>([^<]*)<br>.*?</td>\s*<td>(\w+)<br>',
+            response.text,
+            re.S,
+        )
+
+    assert await rows(event="login_failed") == [("mallory", "login_failed")]
+    people = await rows(object_type="person")
+    assert people == [(admin.username, "insert"), (admin.username, "insert")]
+    mine = await rows(username=admin.username)
+    assert mine and {username for username, _ in mine} == {admin.username}
+    empty = await client.get("/audit/", params={"username": "nobody"})
+    assert "没有符合条件的记录" in empty.text
+
+
+async def test_an_auditor_sees_only_entries_within_their_reach(
+    client, platform, unit_tree, admin, accounts
+):
+    await _some_history(client, admin, unit_tree)
+    district_auditor = accounts("auditor", unit_tree.district)
+    city_auditor = accounts("auditor", unit_tree.city)
+    by_id = {entry.id: entry for entry in all_entries(platform)}
+
+    async def visible(account, **query) -> list[AuditEntry]:
+        response = await client.get(
+            "/api/v1/audit", params={"limit": 500, **query}, headers=account.headers
+        )
+        assert response.status_code == 200
+        return [by_id[e["id"]] for e in response.json() if e["id"] in by_id]
+
+    district_view = await visible(district_auditor)
+    assert district_view
+    assert all(
+        e.unit_path is not None and e.unit_path.startswith(unit_tree.district.path)
+        for e in district_view
+    )
+    assert [e.after["name"] for e in district_view if e.object_type == "person"] == ["赵六"]
+    assert not any(e.event == "login_failed" for e in district_view)
+    expected = {
+        e.id
+        for e in by_id.values()
+        if e.unit_path and e.unit_path.startswith(unit_tree.district.path)
+    }
+    assert {e.id for e in district_view} == expected
+
+    city_view = await visible(city_auditor)
+    assert {e.id for e in city_view} == set(by_id)  # everything, entries without a unit too
+    assert any(e.unit_path is None for e in city_view)
+    assert any(e.unit_path == unit_tree.other_district.path for e in city_view)
+
+    export = await client.get("/api/v1/audit/export", headers=district_auditor.headers)
+    exported = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))[1:]
+    assert {int(row[0]) for row in exported} == expected
+    nobody = accounts("district_admin", unit_tree.district)
+    assert (await client.get("/api/v1/audit", headers=nobody.headers)).status_code == 403
+
+
+async def test_unit_creation_entries_are_visible_to_the_city_auditor(
+    client, platform, unit_tree, admin
+):
+    """A unit's first entry is written before it has a path: no unit, not an empty one."""
+    inserts = [e for e in all_entries(platform) if e.object_type == "unit" and e.event == "insert"]
+    assert len(inserts) == 7 and {e.unit_path for e in inserts} == {None}
+    response = await client.get(
+        "/api/v1/audit",
+        params={"object_type": "unit", "event": "insert", "limit": 500},
+        headers=admin.headers,
+    )
+    assert len(response.json()) == 7
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+def _csv(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="audit.csv"'
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+async def test_the_export_escapes_formula_cells_and_is_itself_audited(
+    client, platform, unit_tree, admin
+):
+    formula_login = "=cmd|' /c calc'!A0"
+    await client.post("/api/v1/auth/token", json={"username": formula_login, "password": "x"})
+    created = await client.post(
+        "/api/v1/users",
+        json={
+            "username": "formula",
+            "display_name": '=HYPERLINK("http://x")',
+            "unit_id": unit_tree.district.id,
+        },
+        headers=admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    person = await create_person(client, admin, unit_tree.district, "孙八")
+    await client.post(
+        f"/api/v1/people/{person['id']}/reveal",
+        json={"fields": ["phone"], "reason": "=1+2 核实身份"},
+        headers=admin.headers,
+    )
+    count = len(all_entries(platform))
+
+    rows = _csv(await client.get("/api/v1/audit/export", headers=admin.headers))
+    assert len(rows) == count
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(FORMULA_STARTS), cell
+    failed = next(row for row in rows if row["event"] == "login_failed")
+    assert failed["username"] == "'" + formula_login.lower()
+    reveal = next(row for row in rows if row["event"] == "reveal")
+    assert reveal["reason"] == "'=1+2 核实身份"
+    user_insert = next(
+        row
+        for row in rows
+        if row["object_type"] == "user_account"
+        and row["event"] == "insert"
+        and "formula" in row["after"]
+    )
+    assert json.loads(user_insert["after"])["display_name"] == '=HYPERLINK("http://x")'  # JSON
+
+    (export,) = [e for e in all_entries(platform) if e.event == "export"]
+    assert (export.username, export.action, export.object_type) == (
+        admin.username,
+        "core.audit.export",
+        "audit_entry",
+    )
+    assert export.after == {"filter": {}, "rows": count}
+
+    filtered = _csv(
+        await client.get("/api/v1/audit/export", params={"event": "reveal"}, headers=admin.headers)
+    )
+    assert [row["event"] for row in filtered] == ["reveal"]
+    latest = all_entries(platform)[-1]
+    assert (latest.event, latest.after) == ("export", {"filter": {"event": "reveal"}, "rows": 1})
+
+
+async def test_the_export_page_is_audited_too(client, platform, unit_tree, admin):
+    await sign_in(client, admin.username, admin.password)
+    rows = _csv(await client.get("/audit/export", params={"event": "login"}))
+    assert [row["event"] for row in rows] == ["login"]
+    latest = all_entries(platform)[-1]
+    assert (latest.event, latest.username, latest.after) == (
+        "export",
+        admin.username,
+        {"filter": {"event": "login"}, "rows": 1},
+    )
+
+
+# -- retention ---------------------------------------------------------------------------
+
+
+def test_purge_audit_deletes_entries_past_the_retention_and_keeps_the_chain(
+    platform, worker, broker, monkeypatch
+):
+    retention = platform.settings.audit_retention_days
+    for days, label in (
+        (retention + 30, "ancient"),
+        (retention + 1, "old"),
+        (retention - 1, "kept"),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setattr(recorder, "utcnow", lambda days=days: utcnow() - timedelta(days=days))
+            for n in range(3):
+                with platform.session_factory() as session:
+                    record(session, label, reason=str(n))
+                    session.commit()
+    with platform.session_factory() as session:
+        record(session, "today")
+        session.commit()
+    with transaction(platform.session_factory) as session:
+        purge = enqueue(session, "core.purge_audit")
+    broker.join("core", fail_fast=True)
+    with platform.session_factory() as session:
+        job = session.get(Job, purge.id)
+        assert (job.status, job.result) == (JobStatus.done, 6)
+        events = session.exec(select(AuditEntry.event).order_by(AuditEntry.id)).all()
+        assert events == ["kept", "kept", "kept", "today", "purge"]
+        last = session.exec(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert last.after["rows"] == 6
+        report = verify_chain(session)
+    assert (report.ok, report.checked) == (True, 5)
+
+
+def test_purge_audit_is_scheduled_daily_and_retention_is_at_least_six_months(platform, tmp_path):
+    scheduler = make_scheduler(platform)
+    job = next(j for j in scheduler.get_jobs() if j.id == "core.purge_audit")
+    fields = {field.name: str(field) for field in job.trigger.fields}
+    assert (fields["day"], fields["day_of_week"], fields["hour"]) == ("*", "*", "3")
+    with pytest.raises(ValueError, match="audit_retention_days"):
+        Settings(_env_file=None, var_dir=tmp_path, audit_retention_days=90)

@@ -1,0 +1,310 @@
+"""No clear identity number or mobile leaves the app except through an audited reveal.
+
+People (core) and notes (the sample plugin) with real-looking resident IDs and mobiles are
+registered at several units; then every GET route of the app, generated from ``app.routes``
+and called with every real id, is requested as every role — the API with a bearer token, the
+pages with a signed-in session — and every response body (JSON, HTML, CSV) is scanned.
+"""
+
+import itertools
+import re
+from collections import Counter
+
+import pytest
+from sqlmodel import select
+
+from core.accounts.models import User
+from core.audit.models import AuditEntry
+from core.jobs.models import Job
+from core.people.identity import check_digit
+from core.people.models import Person
+from core.units.models import Unit, UnitLevel
+from core.units.services import set_plugin_enabled
+from tests.support.web import sign_in
+
+pytestmark = pytest.mark.anyio
+
+FULL_ID = re.compile(r"\b\d{17}[\dXx]\b")
+MOBILE = re.compile(r"\b1[3-9]\d{9}\b")
+MASKED_ID = re.compile(r"^\d{3}\*{11}[\dX]{4}$")
+MASKED_MOBILE = re.compile(r"^1[3-9]\d\*{4}\d{4}$")
+REVEAL_ACTIONS = {"core.person.reveal", "sample.note.reveal"}
+#: The highest level each role may be held at is where it sees most: scan from there.
+LEVELS_TOP_DOWN = (UnitLevel.city, UnitLevel.district, UnitLevel.township, UnitLevel.village)
+
+
+def resident_id(region: str, born: str, sequence: str, last: str | None = None) -> str:
+    """A valid 18-character resident ID; with ``last``, the first birth day whose check
+    character is ``last`` (so a test can name the masked form it expects)."""
+    if last is None:
+        first17 = region + born + sequence
+        return first17 + check_digit(first17)
+    for day in range(1, 29):
+        first17 = region + born[:6] + f"{day:02d}" + sequence
+        if check_digit(first17) == last:
+            return first17 + last
+    raise AssertionError(f"no day gives check character {last}")
+
+
+@pytest.fixture
+def registry(client, platform, unit_tree, admin):
+    """People and notes with sensitive data at every unit, registered through the API."""
+    return _Registry(client, platform, unit_tree, admin)
+
+
+class _Registry:
+    def __init__(self, client, platform, unit_tree, admin) -> None:
+        self.client, self.platform, self.tree, self.admin = client, platform, unit_tree, admin
+        self.units = [
+            unit_tree.city,
+            unit_tree.district,
+            unit_tree.township,
+            unit_tree.village,
+            unit_tree.other_district,
+            unit_tree.other_township,
+            unit_tree.other_village,
+        ]
+        self.people: list[dict] = []  # the clear values and the ids the API gave
+        self.notes: list[dict] = []
+
+    async def fill(self) -> None:
+        with self.platform.session_factory() as session:
+            city = session.get(Unit, self.tree.city.id)
+            set_plugin_enabled(session, city, "sample", True, changed_by="test")
+            session.commit()
+        prefixes = ["138", "159", "186", "177", "199", "135", "147"]
+        for index, unit in enumerate(self.units):
+            for n in range(2):
+                number = index * 2 + n
+                if number == 0:  # the documented examples, exactly
+                    id_number = resident_id("500103", "19900101", "123", last="4")
+                    phone = "13800001234"
+                elif number == 1:  # a check character X
+                    id_number = resident_id("500105", "19851201", "042", last="X")
+                    phone = "15912345678"
+                else:
+                    id_number = resident_id("500103", f"19{60 + number}0{n + 1}15", f"{number:03d}")
+                    phone = prefixes[number % len(prefixes)] + f"{number:04d}{number * 7:04d}"
+                address = f"重庆市渝中区解放碑街道民族路{number + 1}号{n + 2}单元"
+                body = {
+                    "unit_id": unit.id,
+                    "name": f"居民{number}",
+                    "id_number": id_number,
+                    "phone": phone,
+                    "address": address,
+                }
+                response = await self.client.post(
+                    "/api/v1/people", json=body, headers=self.admin.headers
+                )
+                assert response.status_code == 201, response.text
+                self.people.append({**body, "id": response.json()["id"], "read": response.json()})
+            contact = f"13{index + 3}{index:04d}{index * 11:04d}"
+            response = await self.client.post(
+                f"/api/v1/units/{unit.id}/sample/notes",
+                json={"text": f"便签{index}", "contact": contact},
+                headers=self.admin.headers,
+            )
+            assert response.status_code in (200, 201), response.text
+            self.notes.append({"unit_id": unit.id, "contact": contact, "read": response.json()})
+
+    @property
+    def clear_values(self) -> list[str]:
+        values = [p[key] for p in self.people for key in ("id_number", "phone", "address")]
+        return values + [note["contact"] for note in self.notes]
+
+
+def _get_routes(app) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
+    """Every GET route (path template, path parameters); framework routes (schema, static
+    files) are listed apart."""
+    routes, framework = [], []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "GET" not in handler.http_methods:
+                continue
+            fn = getattr(handler, "fn", None)
+            module = getattr(getattr(fn, "func", fn), "__module__", "") or ""  # sync_to_thread
+            if module.startswith("litestar."):
+                framework.append(route.path)
+                continue
+            routes.append((route.path, tuple(route.path_parameters)))
+    return sorted(set(routes)), framework
+
+
+def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
+    """The path with its parameters filled with every real id of their kind."""
+    with platform.session_factory() as session:
+        ids = {
+            "unit_id": session.exec(select(Unit.id)).all(),
+            "user_id": session.exec(select(User.id)).all(),
+            "person_id": session.exec(select(Person.id)).all(),
+            "job_id": session.exec(select(Job.id)).all(),
+        }
+    for name in parameters:
+        assert name in ids, f"GET {path}: no ids to fill {name!r} with"
+    urls = []
+    for combination in itertools.product(*(ids[name] for name in parameters)):
+        values = dict(zip(parameters, combination, strict=True))
+        urls.append(re.sub(r"\{(\w+)(?::\w+)?\}", lambda m, v=values: str(v[m.group(1)]), path))
+    return urls
+
+
+def _leaks(text: str, clear_values: list[str]) -> list[str]:
+    found = FULL_ID.findall(text) + MOBILE.findall(text)
+    found += [value for value in clear_values if value in text]
+    return found
+
+
+def _role_unit(platform, unit_tree, role: str) -> Unit:
+    for level in LEVELS_TOP_DOWN:
+        if platform.policy.allowed_at(role, level):
+            return getattr(unit_tree, level.value)
+    raise AssertionError(role)
+
+
+async def test_no_get_route_shows_a_full_id_or_mobile(
+    client, app, platform, unit_tree, accounts, registry
+):
+    await registry.fill()
+    routes, framework = _get_routes(app)
+    assert any(path.startswith("/api/v1/people") for path, _ in routes)
+    assert any("/sample" in path for path, _ in routes)
+    assert framework  # the OpenAPI and static routes hold no records: not scanned
+
+    # Every role, those holding a reveal action too: GETs never show clear values.
+    roles = list(platform.policy.roles)
+    lacking = [r for r in roles if not platform.policy.actions(r) & REVEAL_ACTIONS]
+    assert {"auditor", "platform_admin", "township_leader", "sample.editor"} <= set(lacking)
+    assert set(roles) - set(lacking) == {"city_admin", "district_admin"}
+    leaks, requests, statuses = [], 0, Counter()
+    for role in roles:
+        account = accounts(role, _role_unit(platform, unit_tree, role))
+        client.cookies.clear()
+        await sign_in(client, account.username, account.password)
+        for path, parameters in routes:
+            for url in _urls(platform, path, parameters):
+                page = not url.startswith("/api/")
+                response = await client.get(
+                    url,
+                    headers={"accept": "text/html"} if page else account.headers,
+                    follow_redirects=False,
+                )
+                requests += 1
+                statuses[response.status_code] += 1
+                assert response.status_code < 500, (role, url, response.text[:300])
+                found = _leaks(response.text, registry.clear_values)
+                if found:
+                    leaks.append(f"{role} GET {url}: {sorted(set(found))}")
+    print(
+        f"\nprivacy scan: {len(routes)} GET routes, {len(roles)} roles, {requests} responses "
+        f"scanned, statuses {dict(sorted(statuses.items()))}"
+    )
+    assert statuses[200] > len(roles) * 10  # the scan saw real content, not only refusals
+    assert not leaks, "\n".join(leaks)
+
+
+async def test_masked_forms(client, platform, unit_tree, admin, accounts, registry):
+    await registry.fill()
+    first = registry.people[0]
+    assert first["read"]["id_number"] == "500***********1234"
+    assert first["read"]["phone"] == "138****1234"
+    with_x = registry.people[1]
+    assert with_x["id_number"].endswith("X")
+    assert (
+        with_x["read"]["id_number"] == with_x["id_number"][:3] + "*" * 11 + with_x["id_number"][-4:]
+    )
+    leader = accounts("township_leader", unit_tree.township)
+    for person in registry.people:
+        response = await client.get(f"/api/v1/people/{person['id']}", headers=admin.headers)
+        shown = response.json()
+        assert MASKED_ID.match(shown["id_number"]), shown
+        assert shown["id_number"][:3] == person["id_number"][:3]
+        assert shown["id_number"][-4:] == person["id_number"][-4:]
+        assert MASKED_MOBILE.match(shown["phone"]), shown
+        assert shown["phone"] == person["phone"][:3] + "****" + person["phone"][-4:]
+        assert shown["address"] == person["address"][:6] + "****"
+    listed = await client.get(
+        "/api/v1/people", params={"unit_id": unit_tree.township.id}, headers=leader.headers
+    )
+    assert listed.status_code == 200 and listed.json()
+    assert all(MASKED_ID.match(row["id_number"]) for row in listed.json())
+    for note in registry.notes:
+        response = await client.get(
+            f"/api/v1/units/{note['unit_id']}/sample/notes", headers=admin.headers
+        )
+        contacts = {row["contact"] for row in response.json() if row["contact"]}
+        expected = note["contact"][:3] + "****" + note["contact"][-4:]
+        assert expected in contacts
+        assert all(MASKED_MOBILE.match(contact) for contact in contacts)
+
+
+def _reveals(platform) -> list[AuditEntry]:
+    with platform.session_factory() as session:
+        return session.exec(
+            select(AuditEntry).where(AuditEntry.event == "reveal").order_by(AuditEntry.id)
+        ).all()
+
+
+async def test_reveal_is_the_only_way_and_is_audited(
+    client, platform, unit_tree, accounts, registry
+):
+    await registry.fill()
+    holder = accounts("district_admin", unit_tree.district)
+    assert "core.person.reveal" in platform.policy.actions("district_admin")
+    inside = next(p for p in registry.people if p["unit_id"] == unit_tree.township.id)
+    outside = next(p for p in registry.people if p["unit_id"] == unit_tree.other_district.id)
+
+    # Reading, even as a holder of the reveal action, shows masked values.
+    read = await client.get(f"/api/v1/people/{inside['id']}", headers=holder.headers)
+    assert read.status_code == 200 and not _leaks(read.text, registry.clear_values)
+
+    before = len(_reveals(platform))
+    for number, fields in enumerate((["id_number", "phone"], ["address"]), start=1):
+        reason = f"核实身份：案件 {number}"
+        response = await client.post(
+            f"/api/v1/people/{inside['id']}/reveal",
+            json={"fields": fields, "reason": reason},
+            headers=holder.headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json() == {"id": inside["id"], "values": {f: inside[f] for f in fields}}
+        if "id_number" in fields:  # the scanner would have caught these in any other response
+            assert FULL_ID.search(response.text) and MOBILE.search(response.text)
+        entries = _reveals(platform)
+        assert len(entries) == before + number  # exactly one entry per reveal
+        entry = entries[-1]
+        assert entry.reason == reason
+        assert entry.object_type == "person" and entry.object_id == str(inside["id"])
+        assert entry.action == "core.person.reveal" and entry.user_id == holder.user_id
+        assert entry.after == {"fields": sorted(fields)}
+        assert not _leaks(str(entry.model_dump()), registry.clear_values)
+
+    # Without the action: refused, and nothing is recorded.
+    for role, unit in (("township_leader", unit_tree.township), ("auditor", unit_tree.city)):
+        assert "core.person.reveal" not in platform.policy.actions(role)
+        lacking = accounts(role, unit)
+        response = await client.post(
+            f"/api/v1/people/{inside['id']}/reveal",
+            json={"fields": ["id_number"], "reason": "想看看"},
+            headers=lacking.headers,
+        )
+        assert response.status_code == 403, response.text
+        assert not _leaks(response.text, registry.clear_values)
+
+    # Outside the holder's subtree: not there at all.
+    response = await client.post(
+        f"/api/v1/people/{outside['id']}/reveal",
+        json={"fields": ["id_number"], "reason": "跨区查询"},
+        headers=holder.headers,
+    )
+    assert response.status_code == 404
+    assert not _leaks(response.text, registry.clear_values)
+    assert len(_reveals(platform)) == before + 2
+
+    # No reason, no reveal.
+    response = await client.post(
+        f"/api/v1/people/{inside['id']}/reveal",
+        json={"fields": ["id_number"]},
+        headers=holder.headers,
+    )
+    assert response.status_code == 400
+    assert len(_reveals(platform)) == before + 2
