@@ -30,7 +30,7 @@ from core.errors import DomainError
 from core.i18n import text
 from core.units.models import Unit
 from core.web.auth import AUTHENTICATED, client_address
-from core.web.deps import PlatformDep, SessionDep
+from core.web.deps import Limit, Offset, PlatformDep, SessionDep
 
 
 def _user(request: Request) -> Principal:
@@ -154,8 +154,8 @@ class UserController(Controller):
         session: SessionDep,
         q: Annotated[str | None, QueryParameter(max_length=64)] = None,
         unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[UserRead]:
         """Accounts managed within the caller's reach."""
         query = scoped(select(User), User.unit_path, _user(request), "core.user.read")

@@ -26,6 +26,22 @@ SENSITIVE = "pingan.audit.sensitive"  # {(table, field): mask kind}
 _PENDING = "pingan.audit.pending"
 _CHAIN_LOCK = 74_201  # PostgreSQL advisory lock key serialising the chain
 GENESIS = "0" * 64
+# What an entry's hash covers, in the order exports show it.
+CONTENT_FIELDS = (
+    "at",
+    "user_id",
+    "username",
+    "address",
+    "event",
+    "action",
+    "object_type",
+    "object_id",
+    "unit_path",
+    "before",
+    "after",
+    "reason",
+    "outcome",
+)
 SECRET = "******"
 
 
@@ -83,23 +99,7 @@ def canonical_at(value: datetime) -> str:
 def entry_hash(prev_hash: str, entry: dict[str, Any] | AuditEntry) -> str:
     """SHA-256 over the previous hash and the entry's content."""
     fields = entry if isinstance(entry, dict) else entry.model_dump()
-    content = {
-        key: fields.get(key)
-        for key in (
-            "user_id",
-            "username",
-            "address",
-            "event",
-            "action",
-            "object_type",
-            "object_id",
-            "unit_path",
-            "before",
-            "after",
-            "reason",
-            "outcome",
-        )
-    }
+    content = {key: fields.get(key) for key in CONTENT_FIELDS if key != "at"}
     content["at"] = canonical_at(fields["at"])
     payload = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256((prev_hash + payload).encode()).hexdigest()

@@ -10,10 +10,11 @@ from litestar.params import QueryParameter
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
+from core.audit.models import AuditEntry
 from core.audit.query import AuditFilter, audit_query
-from core.audit.recorder import record
+from core.audit.recorder import CONTENT_FIELDS, record
 from core.security.csv import to_csv
-from core.web.deps import SessionDep
+from core.web.deps import Limit, Offset, SessionDep
 
 EXPORT_LIMIT = 100_000
 
@@ -69,8 +70,11 @@ def csv_attachment(body: bytes, filename: str) -> Response[bytes]:
     )
 
 
-def _json(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+def _cell(entry: AuditEntry, column: str) -> Any:
+    value = getattr(entry, column)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def export_audit(session: Session, request: Request, wanted: AuditFilter) -> bytes:
@@ -78,40 +82,9 @@ def export_audit(session: Session, request: Request, wanted: AuditFilter) -> byt
     entries = session.exec(
         audit_query(request.scope["user"], "core.audit.export", wanted).limit(EXPORT_LIMIT)
     ).all()
+    columns = ("id", *CONTENT_FIELDS, "hash")
     body = to_csv(
-        [
-            "id",
-            "at",
-            "username",
-            "address",
-            "event",
-            "action",
-            "object_type",
-            "object_id",
-            "before",
-            "after",
-            "reason",
-            "outcome",
-            "hash",
-        ],
-        (
-            [
-                e.id,
-                e.at.isoformat(),
-                e.username,
-                e.address,
-                e.event,
-                e.action,
-                e.object_type,
-                e.object_id,
-                _json(e.before),
-                _json(e.after),
-                e.reason,
-                e.outcome,
-                e.hash,
-            ]
-            for e in entries
-        ),
+        list(columns), ([_cell(entry, column) for column in columns] for entry in entries)
     )
     record(
         session,
@@ -142,8 +115,8 @@ class AuditController(Controller):
         request: Request,
         session: SessionDep,
         wanted: WantedDep,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> list[AuditEntryRead]:
         """Entries in reach, newest first."""
         query = audit_query(request.scope["user"], "core.audit.read", wanted)

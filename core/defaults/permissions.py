@@ -28,6 +28,18 @@ CORE_ACTIONS = [
 ]
 
 ADMINISTRATION = ("core.unit.read", "core.plugin.read", "core.job.read")
+# What the city and district offices do (register volunteers, accounts, plugins) in their area.
+OFFICE = (
+    *ADMINISTRATION,
+    "core.unit.manage",
+    "core.plugin.manage",
+    "core.user.read",
+    "core.user.manage",
+    "core.grant.manage",
+    "core.person.read",
+    "core.person.manage",
+    "core.person.reveal",
+)
 
 CORE_ROLES = [
     Role(
@@ -52,33 +64,13 @@ CORE_ROLES = [
     Role(
         "city_admin",
         Label("市领导小组办公室", "City office"),
-        (
-            *ADMINISTRATION,
-            "core.unit.manage",
-            "core.plugin.manage",
-            "core.user.read",
-            "core.user.manage",
-            "core.grant.manage",
-            "core.person.read",
-            "core.person.manage",
-            "core.person.reveal",
-        ),
+        OFFICE,
         levels=("city",),
     ),
     Role(
         "district_admin",
         Label("区县领导小组办公室", "District office"),
-        (
-            *ADMINISTRATION,
-            "core.unit.manage",
-            "core.plugin.manage",
-            "core.user.read",
-            "core.user.manage",
-            "core.grant.manage",
-            "core.person.read",
-            "core.person.manage",
-            "core.person.reveal",
-        ),
+        OFFICE,
         levels=("district",),
     ),
     Role(

@@ -15,7 +15,7 @@ from core.people.schemas import PersonCreate, PersonRead, Revealed, RevealReques
 from core.platform import Platform
 from core.security.present import masked_values, reveal
 from core.units.models import Unit
-from core.web.deps import PlatformDep, SessionDep
+from core.web.deps import Limit, Offset, PlatformDep, SessionDep
 
 ID_PURPOSE = "person.id_number"
 
@@ -39,8 +39,8 @@ class PersonController(Controller):
         platform: PlatformDep,
         unit_id: Annotated[int | None, QueryParameter(ge=1)] = None,
         name: Annotated[str | None, QueryParameter(max_length=50)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> list[PersonRead]:
         """People in reach, masked."""
         query = scoped(select(Person), Person.unit_path, request.scope["user"], "core.person.read")

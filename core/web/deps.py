@@ -1,17 +1,21 @@
 """Dependencies shared by core's and the plugins' routes."""
 
 from collections.abc import Iterator
+from typing import Annotated
 
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from sqlmodel import Session
 
 from core.audit.recorder import ACTOR, AuditActor
 from core.platform import Platform
 from core.units.models import Unit
 from core.web.auth import client_address
+
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page (at most 500).")]
+Offset = Annotated[int, QueryParameter(ge=0, description="Rows to skip.")]
 
 SessionDep = NamedDependency[Session]
 """A handler parameter ``session: SessionDep`` receives a sync session (closed afterwards)."""
