@@ -22,12 +22,18 @@ from core.accounts.pages import AccountPages, SignInPages, UserPages
 from core.accounts.routes import AuthController, UserController
 from core.audit.pages import AuditPages
 from core.audit.routes import AuditController
+from core.certificates import routes as certificate_routes
+from core.coverage import routes as coverage_routes
+from core.imports import routes as import_routes
 from core.people.routes import PersonController
 from core.platform import Platform, build_platform
 from core.plugins import CORE, StartupError
+from core.recruitment import routes as recruitment_routes
 from core.scheduler import make_scheduler
 from core.settings import Settings
 from core.templates import make_environment
+from core.units import routes as unit_routes
+from core.volunteers import routes as volunteer_routes
 from core.web.api import JobController, PluginController
 from core.web.auth import (
     AUTHENTICATED,
@@ -49,6 +55,12 @@ from core.web.validation import InputPlugin
 log = logging.getLogger(__name__)
 
 CORE_ROUTES = [
+    *unit_routes.ROUTES,
+    *volunteer_routes.ROUTES,
+    *recruitment_routes.ROUTES,
+    *import_routes.ROUTES,
+    *coverage_routes.ROUTES,
+    *certificate_routes.ROUTES,
     health,
     HomePages,
     SignInPages,

@@ -115,7 +115,7 @@ def make_plugin_manager(
     from core.defaults import DEFAULT_PLUGINS
 
     for module in DEFAULT_PLUGINS:
-        pm.register(module, name=f"{CORE}.{module.__name__.rsplit('.', 1)[-1]}")
+        pm.register(module, name=module.__name__)  # core.defaults.menu, core.units.hooks …
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as error:

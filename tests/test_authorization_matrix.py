@@ -29,7 +29,7 @@ from core.accounts.models import RoleGrant, User
 from core.jobs.models import Job, JobStatus
 from core.people.identity import check_digit
 from core.people.models import Person
-from core.people.routes import ID_PURPOSE
+from core.people.services import ID_PURPOSE
 from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
 from core.web.auth import session_cookie_name

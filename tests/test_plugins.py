@@ -451,7 +451,7 @@ def test_trace_logs_the_register_hooks_at_start_up(caplog):
         Plugins(make_plugin_manager(only=["sample"], trace=True)).validate()
     traced = [record.getMessage() for record in caplog.records if record.name == "core.plugins"]
     assert "hook register_models → ['sample']" in traced
-    assert "hook register_permissions → ['core.permissions']" in traced
+    assert "hook register_permissions → ['core.defaults.permissions']" in traced
 
 
 def test_trace_logs_every_hook_call_and_result(caplog):

@@ -20,7 +20,7 @@ from core.audit.models import AuditEntry
 from core.cli import CliState, cli
 from core.people.identity import check_digit
 from core.people.models import Person
-from core.people.routes import ID_PURPOSE
+from core.people.services import ID_PURPOSE
 from core.platform import Platform, build_platform
 from core.plugins import make_plugin_manager
 from core.security.fields import Keyring
@@ -305,18 +305,26 @@ def test_rotation_re_encrypts_every_value_under_the_new_key(
         stored = people(both)
 
         counts = rotate(both)
-        assert counts == {"person": 3, "sample_note": 1}  # rows changed; 戊 was already B
+        assert counts == {
+            "application": 0,
+            "person": 3,
+            "sample_note": 1,
+        }  # rows changed; 戊 was already B
         after = raw_encrypted_values(both)
         assert len(after) == 7 and {key_id(v) for v in after} == {kid_b}
         assert not set(after) & set(before)
-        assert rotate(both) == {"person": 0, "sample_note": 0}  # running again does nothing
+        assert rotate(both) == {
+            "application": 0,
+            "person": 0,
+            "sample_note": 0,
+        }  # running again does nothing
         with both.session_factory() as session:
             rotations = session.exec(
                 select(AuditEntry).where(AuditEntry.event == "key_rotation")
             ).all()
         assert [entry.after for entry in rotations] == [
-            {"key": kid_b, "rewritten": {"person": 3, "sample_note": 1}},
-            {"key": kid_b, "rewritten": {"person": 0, "sample_note": 0}},
+            {"key": kid_b, "rewritten": {"application": 0, "person": 3, "sample_note": 1}},
+            {"key": kid_b, "rewritten": {"application": 0, "person": 0, "sample_note": 0}},
         ]
         # The blind index does not depend on the encryption key: search still works.
         assert raw_person(both, newcomer)["id_number_index"] == platform.keyring.blind_index(

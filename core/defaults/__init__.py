@@ -1,5 +1,22 @@
 """Core's own hook implementations, registered explicitly and never blockable."""
 
+from core.certificates import hooks as certificates
+from core.coverage import hooks as coverage
 from core.defaults import jobs, menu, models, permissions
+from core.imports import hooks as imports
+from core.recruitment import hooks as recruitment
+from core.units import hooks as units
+from core.volunteers import hooks as volunteers
 
-DEFAULT_PLUGINS = [models, permissions, jobs, menu]
+DEFAULT_PLUGINS = [
+    models,
+    permissions,
+    jobs,
+    menu,
+    units,
+    volunteers,
+    recruitment,
+    imports,
+    coverage,
+    certificates,
+]

@@ -23,12 +23,36 @@ CORE_ACTIONS = [
         Label("查看人员完整身份信息", "See people's full identity data"),
         sensitive=True,
     ),
+    Action("core.volunteer.read", Label("查看志愿者", "View volunteers")),
+    Action("core.volunteer.manage", Label("管理志愿者档案", "Manage volunteer records")),
+    Action(
+        "core.volunteer.export",
+        Label("导出志愿者（全国系统格式）", "Export volunteers (national system)"),
+        sensitive=True,
+    ),
+    Action("core.volunteer.import", Label("批量导入志愿者", "Import volunteers in bulk")),
+    Action("core.application.submit", Label("受理报名", "Take applications")),
+    Action("core.application.review", Label("初审报名", "Preliminary review of applications")),
+    Action(
+        "core.application.approve", Label("审核报名（上一级）", "Review applications (level above)")
+    ),
+    Action(
+        "core.application.register", Label("登记志愿者（区县）", "Register volunteers (district)")
+    ),
+    Action(
+        "core.application.certify",
+        Label("核查身份并发证（市）", "Verify identity and certify (city)"),
+    ),
+    Action("core.coverage.read", Label("查看覆盖率", "View coverage")),
+    Action("core.coverage.export", Label("导出覆盖率", "Export coverage")),
     Action("core.audit.read", Label("查看审计日志", "Read the audit trail")),
     Action("core.audit.export", Label("导出审计日志", "Export the audit trail"), sensitive=True),
 ]
 
 ADMINISTRATION = ("core.unit.read", "core.plugin.read", "core.job.read")
 # What the city and district offices do (register volunteers, accounts, plugins) in their area.
+# Both hold every recruitment action; which step each office may take is the workflow's rule
+# (registration by the district, certification by the city), checked on the acting grant.
 OFFICE = (
     *ADMINISTRATION,
     "core.unit.manage",
@@ -39,6 +63,17 @@ OFFICE = (
     "core.person.read",
     "core.person.manage",
     "core.person.reveal",
+    "core.volunteer.read",
+    "core.volunteer.manage",
+    "core.volunteer.export",
+    "core.volunteer.import",
+    "core.application.submit",
+    "core.application.review",
+    "core.application.approve",
+    "core.application.register",
+    "core.application.certify",
+    "core.coverage.read",
+    "core.coverage.export",
 )
 
 CORE_ROLES = [
@@ -76,13 +111,31 @@ CORE_ROLES = [
     Role(
         "township_leader",
         Label("中队负责人", "Township team leader"),
-        ("core.unit.read", "core.user.read", "core.person.read", "core.person.manage"),
+        (
+            "core.unit.read",
+            "core.user.read",
+            "core.person.read",
+            "core.person.manage",
+            "core.volunteer.read",
+            "core.volunteer.manage",
+            "core.application.submit",
+            "core.application.review",
+            "core.application.approve",
+            "core.coverage.read",
+        ),
         levels=("township",),
     ),
     Role(
         "village_leader",
         Label("分队负责人", "Village team leader"),
-        ("core.unit.read", "core.person.read"),
+        (
+            "core.unit.read",
+            "core.person.read",
+            "core.volunteer.read",
+            "core.application.submit",
+            "core.application.review",
+            "core.coverage.read",
+        ),
         levels=("village",),
     ),
     Role(

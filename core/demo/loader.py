@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from core.accounts import services
 from core.people.identity import check_digit
 from core.people.models import Person
-from core.people.routes import ID_PURPOSE
+from core.people.services import ID_PURPOSE
 from core.platform import Platform
 from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled

@@ -1,12 +1,21 @@
 """People: anyone the platform knows by name — volunteers, staff, and later parties to cases."""
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
 from core.security.fields import Encrypted
 from core.units.models import PATH_TYPE, utcnow
+
+
+class Gender(StrEnum):
+    """As read from the resident ID (the 17th digit: odd male, even female)."""
+
+    male = "male"
+    female = "female"
 
 
 class Person(SQLModel, table=True):
@@ -27,4 +36,12 @@ class Person(SQLModel, table=True):
     id_number_index: str | None = Field(default=None, max_length=64, unique=True)
     phone: str | None = Field(default=None, sa_type=Encrypted())
     address: str | None = Field(default=None, sa_type=Encrypted())
+    gender: Gender | None = Field(default=None, sa_type=sa.String(8))
+    birth_date: date | None = Field(default=None)
+    education: str | None = Field(default=None, max_length=32)
+    occupation: str | None = Field(default=None, max_length=64)
+    skills: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    availability: dict[str, list[str]] = Field(default_factory=dict, sa_type=sa.JSON)
+    emergency_contact_name: str | None = Field(default=None, max_length=50)
+    emergency_contact_phone: str | None = Field(default=None, sa_type=Encrypted())
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

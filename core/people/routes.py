@@ -12,12 +12,11 @@ from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.people.models import Person
 from core.people.schemas import PersonCreate, PersonRead, Revealed, RevealRequest
+from core.people.services import ID_PURPOSE
 from core.platform import Platform
 from core.security.present import masked_values, reveal
 from core.units.models import Unit
 from core.web.deps import Limit, Offset, PlatformDep, SessionDep
-
-ID_PURPOSE = "person.id_number"
 
 
 def present(platform: Platform, person: Person) -> PersonRead:

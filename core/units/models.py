@@ -26,6 +26,17 @@ class UnitLevel(StrEnum):
     village = "village"
 
 
+class UnitKind(StrEnum):
+    """Whether a unit belongs to the territorial tree or is formed by an organisation.
+
+    A 中队 formed by an agency, school, factory, mall or venue is ``enterprise``: it stands at
+    township level directly under the district 大队 that guides it, never under a township.
+    """
+
+    territorial = "territorial"
+    enterprise = "enterprise"
+
+
 class Unit(SQLModel, table=True):
     """An organisational unit.
 
@@ -42,6 +53,13 @@ class Unit(SQLModel, table=True):
     name: str = Field(max_length=100)
     code: str | None = Field(default=None, max_length=12, unique=True)
     path: str = Field(default="", sa_type=PATH_TYPE, index=True)
+    kind: UnitKind = Field(default=UnitKind.territorial, sa_type=sa.String(16))
+    team_name: str | None = Field(default=None, max_length=100)
+    organisation: str | None = Field(default=None, max_length=100)
+    population: int | None = Field(default=None, ge=0)
+    population_year: int | None = Field(default=None, ge=1950, le=2100)
+    active: bool = True
+    merged_into_id: int | None = Field(default=None, foreign_key="unit.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property
@@ -52,6 +70,35 @@ class Unit(SQLModel, table=True):
     def subtree_bounds(self) -> tuple[str, str]:
         """The half-open path range holding this unit and all its descendants."""
         return self.path, self.path[:-1] + "/"
+
+
+class UnitEvent(SQLModel, table=True):
+    """The history of a unit: created, renamed, moved, merged, imported (who, when, what)."""
+
+    __tablename__ = "unit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    event: str = Field(max_length=32)
+    detail: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    by_user_id: int | None = Field(default=None)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NumberSequence(SQLModel, table=True):
+    """The last number issued in a series (certificates per city and year, case numbers …).
+
+    Numbers are taken under a row lock, so they are never issued twice nor reused.
+    """
+
+    __tablename__ = "number_sequence"
+    __table_args__ = (sa.UniqueConstraint("series", "scope", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    series: str = Field(max_length=64)
+    scope: str = Field(max_length=64)
+    year: int
+    last: int = 0
 
 
 class UnitPlugin(SQLModel, table=True):

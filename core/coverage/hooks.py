@@ -1,0 +1,1 @@
+"""Core's hook implementations for coverage: jobs, schedules, menu items, figures."""

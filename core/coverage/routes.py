@@ -1,0 +1,3 @@
+"""API and pages of core's coverage."""
+
+ROUTES: list = []

@@ -1,0 +1,1 @@
+"""Core's hook implementations for recruitment: jobs, schedules, menu items, figures."""

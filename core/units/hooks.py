@@ -1,0 +1,1 @@
+"""Core's hook implementations for units: jobs, schedules, menu items, figures."""

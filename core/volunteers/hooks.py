@@ -1,0 +1,1 @@
+"""Core's hook implementations for volunteers: jobs, schedules, menu items, figures."""

@@ -1,0 +1,94 @@
+"""Volunteers: the registered, their teams, special teams, certificates and issued kit."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime
+from core.units.models import PATH_TYPE, utcnow
+
+
+class VolunteerStatus(StrEnum):
+    """Only active volunteers are assigned and counted towards coverage."""
+
+    active = "active"
+    suspended = "suspended"
+    left = "left"
+
+
+class TeamRole(StrEnum):
+    """A member's role in a unit's team (队长, 副队长, 队员)."""
+
+    captain = "captain"
+    vice_captain = "vice_captain"
+    member = "member"
+
+
+class Volunteer(SQLModel, table=True):
+    """A registered volunteer: one per person, held by the unit whose team they are in.
+
+    ``number`` is unit-coded (the registering district's code, the year and a sequence);
+    ``national_number`` is the national volunteer system's unified number once known.
+    """
+
+    __tablename__ = "volunteer"
+    # The district list: a page of one subtree, filtered by status, in id order.
+    __table_args__ = (sa.Index("ix_volunteer_unit_path_status_id", "unit_path", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    unit_path: str = Field(sa_type=PATH_TYPE, index=True)
+    number: str = Field(max_length=32, unique=True)
+    national_number: str | None = Field(default=None, max_length=32, unique=True)
+    status: VolunteerStatus = Field(default=VolunteerStatus.active, sa_type=sa.String(16))
+    registered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    certificate_number: str | None = Field(default=None, max_length=32, unique=True)
+    certified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    import_key: str | None = Field(default=None, max_length=64, unique=True)
+
+
+class TeamMembership(SQLModel, table=True):
+    """Membership of a unit's team, with role and dates; ``until`` NULL means current."""
+
+    __tablename__ = "team_membership"
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    unit_path: str = Field(sa_type=PATH_TYPE, index=True)
+    role: TeamRole = Field(default=TeamRole.member, sa_type=sa.String(16))
+    since: date
+    until: date | None = None
+
+
+class SpecialTeamMembership(SQLModel, table=True):
+    """Membership of a plugin's special team (mediation, anti-drug, fire …) at a unit."""
+
+    __tablename__ = "special_team_membership"
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    team: str = Field(max_length=64)
+    unit_id: int = Field(foreign_key="unit.id")
+    unit_path: str = Field(sa_type=PATH_TYPE, index=True)
+    since: date
+    until: date | None = None
+
+
+class KitIssue(SQLModel, table=True):
+    """A uniform, badge, armband or ID card handed out, and its recall."""
+
+    __tablename__ = "kit_issue"
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    unit_path: str = Field(sa_type=PATH_TYPE, index=True)
+    item: str = Field(max_length=32)
+    size: str | None = Field(default=None, max_length=16)
+    serial: str | None = Field(default=None, max_length=32)
+    issued_on: date
+    recalled_on: date | None = None
+    note: str | None = Field(default=None, max_length=200)
