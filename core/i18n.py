@@ -1,7 +1,7 @@
 """Page language: Chinese by default, English available, from babel catalogues.
 
-Message ids are the Chinese texts; each owner (core, every plugin) keeps an English catalogue
-in ``translations/en/LC_MESSAGES/messages.po``. The catalogues are compiled in memory at
+Message ids are the Chinese texts; each owner (core, every plugin) keeps English catalogues
+in ``translations/en/LC_MESSAGES/*.po`` (one per area if it likes). The catalogues are compiled in memory at
 start-up, so no compiled ``.mo`` file needs to be built or committed.
 """
 
@@ -26,8 +26,7 @@ def load_translations(folders: Iterable[Path]) -> dict[str, NullTranslations]:
     for locale in LOCALES[1:]:
         combined = Translations()
         for folder in folders:
-            po_file = folder / locale / "LC_MESSAGES" / "messages.po"
-            if po_file.is_file():
+            for po_file in sorted((folder / locale / "LC_MESSAGES").glob("*.po")):
                 with po_file.open("rb") as po:
                     catalog = read_po(po, locale=locale)
                 buffer = io.BytesIO()
