@@ -230,6 +230,28 @@ def handle_event(event: "DomainEvent", session: "Session") -> None:
     """
 
 
+@hookspec(firstresult=True)
+def export_volunteers(format: str, volunteers: list) -> "bytes | None":
+    """Write the national registry export of volunteers as a file in ``format``.
+
+    Stops at first non-None result. Core's own implementation runs last (``trylast``) and
+    writes ``xlsx`` (every cell text, never a formula) and ``csv`` (cells escaped with
+    ``core.security.csv.safe_cell``); a plugin replaces it by returning bytes for those
+    formats, or adds a format, and returns None for formats it does not write. Called once
+    per export, after core has checked ``core.volunteer.export`` and before it audits the
+    export; the implementation must not filter, reorder or log the rows.
+
+    :param format: The file format asked for: ``xlsx``, ``csv`` or one a plugin writes
+        (lowercase letters and digits).
+    :param volunteers: The export table: the header row first (the configured columns'
+        headers, in order), then one row per volunteer, each a list of cell texts in the same
+        order. ID numbers and phones are in clear: keep the bytes out of logs and caches.
+    :return: The file's content, or None when this implementation does not write ``format``.
+
+    .. versionadded:: 0.1
+    """
+
+
 @hookspec
 def on_plugin_enabled(unit: "Unit", session: "Session") -> None:
     """Prepare the plugin's data for a unit where it has just been enabled.

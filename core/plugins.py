@@ -404,6 +404,10 @@ class Plugins:
 
     # -- calls ------------------------------------------------------------------------------
 
+    def export_volunteers(self, file_format: str, volunteers: list) -> bytes | None:
+        """The file of the first plugin (core's writer last) that writes ``file_format``."""
+        return self.pm.hook.export_volunteers(format=file_format, volunteers=volunteers)
+
     def register_commands(self, cli: Any) -> None:
         """Let every plugin add its commands to the ``pingan`` group."""
         self.pm.hook.register_commands(cli=cli)

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     )
     token_max_age_days: int = Field(90, ge=1, description="Longest lifetime of an API token.")
     policy_file: Path | None = Field(None, description="TOML file remapping roles to actions.")
+    national_export_file: Path | None = Field(
+        None,
+        description="TOML file of the national volunteer export's columns; unset: core's own.",
+    )
     audit_retention_days: int = Field(
         183, ge=183, description="Audit entries are kept at least this long (≥ 6 months)."
     )

@@ -712,3 +712,110 @@ async def test_hook_on_plugin_disabled_is_called_for_the_switched_plugin_only_an
             await client.put(f"/api/v1/units/{unit.id}/plugins/spy", json={"enabled": enabled})
     assert calls == [("enabled", unit.id), ("disabled", unit.id)]
     assert notes_at(platform, unit) == ["board opened", "留言", "board closed"]  # nothing deleted
+
+
+# -- export_volunteers -------------------------------------------------------------------
+
+
+def _export_world(request, pm):
+    """The platform built from ``pm`` (after inline plugins were registered), a volunteer in
+    the district and a district office allowed to export."""
+    from core.people.identity import check_digit
+    from core.people.services import PersonDetails, create_person
+    from core.units.models import Unit
+    from core.volunteers.services import enroll
+
+    platform = request.getfixturevalue("platform")
+    tree = request.getfixturevalue("unit_tree")
+    with platform.session_factory() as session:
+        village = session.get(Unit, tree.village.id)
+        first17 = "50010319900101123"
+        person = create_person(
+            session,
+            platform.keyring,
+            village,
+            PersonDetails(name="张三", id_number=first17 + check_digit(first17)),
+        )
+        enroll(session, person, village)
+        session.commit()
+    office = request.getfixturevalue("accounts")("district_admin", tree.district)
+    return platform, tree, office
+
+
+def test_hook_export_volunteers_core_writes_xlsx_and_csv_and_runs_last(platform):
+    hook = platform.plugins.pm.hook.export_volunteers
+    [core_impl] = [impl for impl in hook.get_hookimpls() if impl.plugin_name.startswith("core.")]
+    assert core_impl.trylast and hook.spec.opts["firstresult"]
+    table = [["姓名", "证件号码"], ["张三", "500103199001011234"]]
+    xlsx = hook(format="xlsx", volunteers=table)
+    assert xlsx[:2] == b"PK"  # a zip: the workbook
+    assert hook(format="csv", volunteers=table).decode("utf-8-sig").splitlines() == [
+        "姓名,证件号码",
+        "张三,500103199001011234",
+    ]
+    assert hook(format="pdf", volunteers=table) is None  # nobody writes it
+
+
+@pytest.mark.anyio
+async def test_hook_export_volunteers_a_plugin_replaces_cores_xlsx(pm, settings, request):
+    received = []
+
+    def export_volunteers(format, volunteers):
+        received.append((format, volunteers))
+        return b"provincial workbook" if format == "xlsx" else None
+
+    pm.register(inline_plugin("province", export_volunteers=export_volunteers), name="province")
+    platform, tree, office = _export_world(request, pm)
+    async with AsyncTestClient(create_app(platform=platform)) as client:
+        response = await client.post(
+            "/api/v1/volunteers/export",
+            json={"unit_id": tree.district.id, "reason": "报送省级平台"},
+            headers=office.headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.content == b"provincial workbook"
+        [(fmt, rows)] = received
+        assert fmt == "xlsx" and rows[0][:2] == ["姓名", "性别"] and rows[1][0] == "张三"
+
+        csv_export = await client.post(
+            "/api/v1/volunteers/export",
+            json={"format": "csv", "reason": "核对名单"},
+            headers=office.headers,
+        )
+        assert csv_export.content.decode("utf-8-sig").startswith("姓名,")  # core's, as before
+    from core.audit.models import AuditEntry
+
+    with platform.session_factory() as session:
+        audited = session.exec(select(AuditEntry).where(AuditEntry.event == "export")).all()
+    # The replaced export is audited like core's own.
+    assert [entry.after["format"] for entry in audited] == ["xlsx", "csv"]
+
+
+@pytest.mark.anyio
+async def test_hook_export_volunteers_a_plugin_adds_a_format(pm, settings, request):
+    import json
+
+    def export_volunteers(format, volunteers):
+        if format != "json":
+            return None
+        header, *rows = volunteers
+        records = [dict(zip(header, row, strict=True)) for row in rows]
+        return json.dumps(records, ensure_ascii=False).encode()
+
+    pm.register(inline_plugin("jsonout", export_volunteers=export_volunteers), name="jsonout")
+    platform, tree, office = _export_world(request, pm)
+    async with AsyncTestClient(create_app(platform=platform)) as client:
+        response = await client.post(
+            "/api/v1/volunteers/export",
+            json={"format": "json", "reason": "对接区里的系统"},
+            headers=office.headers,
+        )
+        assert response.status_code == 200, response.text
+        [row] = json.loads(response.content)
+        assert row["姓名"] == "张三" and row["证件号码"].startswith("500103")
+        xlsx = await client.post(
+            "/api/v1/volunteers/export",
+            json={"format": "xlsx", "reason": "照常导出"},
+            headers=office.headers,
+        )
+        assert xlsx.content[:2] == b"PK"

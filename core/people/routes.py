@@ -1,27 +1,44 @@
-"""The people API: registration, masked reads, and audited reveals."""
+"""The people API: registration, masked reads, changes, and audited reveals.
+
+Details are checked by :func:`core.people.services.check_details`, so a bad resident ID or
+mobile is refused naming the field and the rule (``check_digit``, ``birth_date``,
+``length``, ``mobile`` …); an ID number registered before is refused with 409 anywhere in
+the city, through its keyed hash.
+"""
 
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from core.access import get_scoped, scoped
-from core.errors import DomainError, FieldError
-from core.i18n import text
 from core.people.models import Person
-from core.people.schemas import PersonCreate, PersonRead, Revealed, RevealRequest
-from core.people.services import ID_PURPOSE
+from core.people.schemas import PersonCreate, PersonRead, PersonUpdate, Revealed, RevealRequest
+from core.people.services import PersonDetails, create_person
 from core.platform import Platform
-from core.security.present import masked_values, reveal
+from core.security.present import reveal
 from core.units.models import Unit
+from core.volunteers.models import Volunteer
+from core.volunteers.profile import masked_person, update_person
 from core.web.deps import Limit, Offset, PlatformDep, SessionDep
 
 
-def present(platform: Platform, person: Person) -> PersonRead:
+def present(platform: Platform, person: Person, volunteer_id: int | None = None) -> PersonRead:
     """A person as every response shows them: sensitive fields masked."""
-    return PersonRead.model_validate(masked_values(person, platform.plugins.sensitive_fields))
+    values = masked_person(person, platform.plugins.sensitive_fields)
+    return PersonRead.model_validate({**values, "volunteer_id": volunteer_id})
+
+
+def volunteer_ids(session: Session, person_ids: list[int]) -> dict[int, int]:
+    """Person id → volunteer id, for the people who volunteer."""
+    if not person_ids:
+        return {}
+    rows = session.exec(
+        select(Volunteer.person_id, Volunteer.id).where(col(Volunteer.person_id).in_(person_ids))
+    )
+    return dict(rows.all())
 
 
 class PersonController(Controller):
@@ -46,9 +63,10 @@ class PersonController(Controller):
         if unit_id is not None:
             query = query.where(Person.unit_id == unit_id)
         if name:
-            query = query.where(col(Person.name).contains(name))
-        rows = session.exec(query.order_by(Person.id).offset(offset).limit(limit))
-        return [present(platform, row) for row in rows]
+            query = query.where(col(Person.name).contains(name, autoescape=True))
+        rows = session.exec(query.order_by(Person.id).offset(offset).limit(limit)).all()
+        volunteers = volunteer_ids(session, [row.id for row in rows])
+        return [present(platform, row, volunteers.get(row.id)) for row in rows]
 
     @post(
         "/",
@@ -64,28 +82,12 @@ class PersonController(Controller):
         platform: PlatformDep,
         data: JSONBody[PersonCreate],
     ) -> PersonRead:
-        """Register a person; an ID number already registered anywhere is refused."""
+        """Register a person; an ID number already registered anywhere is refused (409)."""
         unit = get_scoped(
             session, Unit, data.unit_id, request.scope["user"], "core.person.manage", "path"
         )
-        index = platform.keyring.blind_index(data.id_number, ID_PURPOSE) if data.id_number else None
-        if index and session.exec(select(Person.id).where(Person.id_number_index == index)).first():
-            raise DomainError(
-                text("该身份证号已登记", "This ID number is already registered"),
-                "conflict",
-                409,
-                [FieldError("id_number", "unique", text("已登记", "already registered"))],
-            )
-        person = Person(
-            unit_id=unit.id,
-            unit_path=unit.path,
-            name=data.name,
-            id_number=data.id_number,
-            id_number_index=index,
-            phone=data.phone,
-            address=data.address,
-        )
-        session.add(person)
+        details = PersonDetails(**data.model_dump(exclude={"unit_id"}))
+        person = create_person(session, platform.keyring, unit, details)
         session.commit()
         return present(platform, person)
 
@@ -99,10 +101,30 @@ class PersonController(Controller):
         self, request: Request, session: SessionDep, platform: PlatformDep, person_id: FromPath[int]
     ) -> PersonRead:
         """One person, masked."""
-        return present(
-            platform,
-            get_scoped(session, Person, person_id, request.scope["user"], "core.person.read"),
-        )
+        person = get_scoped(session, Person, person_id, request.scope["user"], "core.person.read")
+        return present(platform, person, volunteer_ids(session, [person.id]).get(person.id))
+
+    @patch(
+        "/{person_id:int}",
+        sync_to_thread=True,
+        operation_id="UpdatePerson",
+        opt={"action": "core.person.manage"},
+    )
+    def update_person(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        person_id: FromPath[int],
+        data: JSONBody[PersonUpdate],
+    ) -> PersonRead:
+        """Change the fields sent, and only those; a volunteer's ID must show age 18 or more."""
+        person = get_scoped(session, Person, person_id, request.scope["user"], "core.person.manage")
+        volunteer = volunteer_ids(session, [person.id]).get(person.id)
+        changes = {name: getattr(data, name) for name in data.model_fields_set}
+        update_person(session, platform.keyring, person, changes, adult=volunteer is not None)
+        session.commit()
+        return present(platform, person, volunteer)
 
     @post(
         "/{person_id:int}/reveal",

@@ -138,3 +138,11 @@ def on_plugin_enabled(unit, session):
 @hookimpl
 def on_plugin_disabled(unit, session):
     session.add(SampleNote(unit_id=unit.id, text="board closed"))
+
+
+@hookimpl
+def export_volunteers(format, volunteers):
+    """A plain tab-separated text of the export, as ``format="tsv"``; other formats: core's."""
+    if format != "tsv":
+        return None
+    return "\n".join("\t".join(str(cell or "") for cell in row) for row in volunteers).encode()
