@@ -307,6 +307,117 @@ def user_create(
     click.echo(f"created {account.username} at {unit.name}; one-time password: {one_time}")
 
 
+@cli.group("import")
+def import_group() -> None:
+    """Bulk imports from XLSX or CSV files, run in this process with a progress bar."""
+
+
+def _import_file(
+    state: CliState, kind: str, path: str, unit_ref: str | None, errors_path: str | None
+) -> None:
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from core.audit.recorder import ACTOR, AuditActor
+    from core.errors import DomainError
+    from core.files.models import StoredFile
+    from core.imports.models import ImportBatch, ImportStatus
+    from core.imports.services import check_upload, create_batch, run_batch
+    from core.units.models import Unit
+
+    platform = state.platform
+    file = Path(path)
+    with platform.session_factory() as session:
+        session.info[ACTOR] = AuditActor(None, "cli", "localhost", None)
+        if unit_ref:
+            unit = _find_unit(session, unit_ref)
+        else:
+            unit = session.exec(
+                select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.id)
+            ).first()
+            if unit is None:
+                raise click.ClickException("no units yet: import into an initialised database")
+        content = file.read_bytes()
+        try:
+            total = check_upload(kind, file.name, content, count=True)
+        except DomainError as error:
+            details = "; ".join(e.message for e in error.errors if e.message != error.message)
+            raise click.ClickException(
+                f"{error.message}{': ' + details if details else ''}"
+            ) from error
+        batch = create_batch(
+            session,
+            kind=kind,
+            unit=unit,
+            name=file.name,
+            content=content,
+            by_user_id=None,
+            rows_total=total,
+        )
+        session.commit()
+        batch_id, unit_name = batch.id, unit.name
+    del content
+
+    with click.progressbar(
+        length=max(total, 1),
+        label=f"importing {kind} into {unit_name}",
+        show_pos=True,
+        show_percent=True,
+    ) as bar:
+
+        def progress(done: int, rows_total: int) -> None:
+            bar.length = max(rows_total, 1)
+            bar.update(done - bar.pos)
+
+        run_batch(
+            platform.session_factory,
+            platform.keyring,
+            platform.plugins,
+            batch_id,
+            progress=progress,
+            actor=AuditActor(None, "cli", "localhost", None),
+        )
+    with platform.session_factory() as session:
+        batch = session.get(ImportBatch, batch_id)
+        if batch.status != ImportStatus.done:
+            raise click.ClickException(f"import {batch_id} {batch.status}: {batch.message}")
+        click.echo(
+            f"import {batch_id}: {batch.rows_done} rows, {batch.created} created, "
+            f"{batch.updated} updated, {batch.refused} refused"
+        )
+        if batch.error_file_id is not None:
+            stored = session.get(StoredFile, batch.error_file_id)
+            if errors_path:
+                Path(errors_path).write_bytes(stored.content)
+                click.echo(f"refused rows and reasons written to {errors_path}")
+            else:
+                click.echo(
+                    f"refused rows and reasons: /units/{batch.unit_id}/imports/{kind}?batch="
+                    f"{batch_id} (or run again with --errors FILE.xlsx)"
+                )
+
+
+@import_group.command("volunteers")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--unit", "unit_ref", required=True, help="Importing unit: id or division code.")
+@click.option("--errors", "errors_path", default=None, help="Write refused rows to this XLSX.")
+@pass_state
+def import_volunteers(state: CliState, path: str, unit_ref: str, errors_path: str | None) -> None:
+    """Import volunteers from FILE; a row already imported (same ID number) is updated."""
+    _import_file(state, "volunteers", path, unit_ref, errors_path)
+
+
+@import_group.command("units")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--unit", "unit_ref", default=None, help="Importing unit (default: the top unit).")
+@click.option("--errors", "errors_path", default=None, help="Write refused rows to this XLSX.")
+@pass_state
+def import_units(state: CliState, path: str, unit_ref: str | None, errors_path: str | None) -> None:
+    """Import units from FILE: each row is created or updated by its code."""
+    _import_file(state, "units", path, unit_ref, errors_path)
+
+
 @cli.group()
 def audit() -> None:
     """The audit trail."""

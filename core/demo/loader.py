@@ -1,7 +1,15 @@
-"""Demo data: Chongqing's real districts and counties, one district in detail, demo logins."""
+"""Demo data: Chongqing's real districts and counties, one district in detail, demo logins.
+
+The 38 districts and counties come with their census population (``chongqing-districts.csv``).
+:func:`generate_district` fills any district with believable townships and villages: codes
+by the division-code rules, populations that add up to the district's. The demo details one
+district (渝中区, with its real street names) so that it stays quick to load.
+"""
 
 import csv
 import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,8 +20,8 @@ from core.people.identity import check_digit
 from core.people.models import Person
 from core.people.services import ID_PURPOSE
 from core.platform import Platform
-from core.units.models import Unit, UnitLevel
-from core.units.services import create_unit, set_plugin_enabled
+from core.units.models import Unit, UnitKind, UnitLevel
+from core.units.services import create_unit, default_plugins_of, set_plugin_enabled
 
 DISTRICTS_CSV = Path(__file__).parent / "chongqing-districts.csv"
 
@@ -55,32 +63,168 @@ def load_demo(platform: Platform) -> list[tuple[str, str, str]] | None:
         if session.exec(select(Unit.id).limit(1)).first() is not None:
             return None
         city = create_unit(
-            session, name="重庆市平安建设志愿服务总队", level=UnitLevel.city, code="500000"
+            session,
+            name="重庆市平安建设志愿服务总队",
+            level=UnitLevel.city,
+            code="500000",
+            team_name="重庆市平安建设志愿服务总队",
+            population=sum(int(row["resident_population"]) for row in district_rows()),
+            population_year=2020,
         )
         for name in platform.plugins.names:
             set_plugin_enabled(session, city, name, True, changed_by="demo")
         districts = _load_districts(session, city)
         yuzhong = districts["500103"]
-        for number, (street, communities) in enumerate(YUZHONG_STREETS.items(), start=1):
-            township = create_unit(
-                session,
-                name=street,
-                level=UnitLevel.township,
-                parent=yuzhong,
-                code=f"500103{number:03d}",
-            )
-            for index, community in enumerate(communities, start=1):
-                village = create_unit(
-                    session,
-                    name=community,
-                    level=UnitLevel.village,
-                    parent=township,
-                    code=f"500103{number:03d}{index:03d}",
-                )
-                _add_people(platform, session, village, count=5, seed=village.id)
+        generated = generate_district(
+            session,
+            yuzhong,
+            seed=500103,
+            names={street: communities for street, communities in YUZHONG_STREETS.items()},
+            default_plugins=default_plugins_of(platform.plugins),
+        )
+        for village in generated.villages:
+            _add_people(platform, session, village, count=5, seed=village.id)
+        create_unit(
+            session,
+            name="时代广场中队",
+            level=UnitLevel.township,
+            parent=yuzhong,
+            code="E500103001",
+            kind=UnitKind.enterprise,
+            organisation="重庆时代广场商场",
+            team_name="时代广场平安志愿服务中队",
+            default_plugins=default_plugins_of(platform.plugins),
+        )
         logins = _add_logins(platform, session)
         session.commit()
     return logins
+
+
+# -- generating a district's townships and villages ------------------------------------------
+
+# Syllables of place names common in Chongqing.
+FIRST = "石龙桥江溪凤双新白黄青长太华金玉马鹿花茶柏松梨桃竹回永安明兴复丰和合清"
+SECOND = "山坪坝桥湾溪岩场沟岭塘坡口垭林滩河湖井寺园门庙田池台坎梁店"
+URBAN = {"500103", "500104", "500105", "500106", "500107", "500108"}
+PEOPLE_PER_TOWNSHIP = 35_000
+PEOPLE_PER_VILLAGE = 2_900
+
+
+@dataclass
+class Generated:
+    """The units :func:`generate_district` created."""
+
+    townships: list[Unit]
+    villages: list[Unit]
+
+
+def split(total: int, parts: int, chance: random.Random) -> list[int]:
+    """``total`` split into ``parts`` uneven positive shares that add up exactly."""
+    if parts <= 0:
+        return []
+    weights = [chance.gammavariate(2.0, 1.0) + 0.05 for _ in range(parts)]
+    scale = total / sum(weights)
+    shares = [int(weight * scale) for weight in weights]
+    remainders = sorted(range(parts), key=lambda i: weights[i] * scale - shares[i], reverse=True)
+    for index in remainders[: total - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def _names(
+    chance: random.Random, count: int, suffixes: Sequence[str], taken: set[str]
+) -> list[str]:
+    names = []
+    while len(names) < count:
+        stem = chance.choice(FIRST) + chance.choice(SECOND)
+        suffix = suffixes[len(names) % len(suffixes)]
+        if stem + suffix not in taken:
+            taken.add(stem + suffix)
+            names.append(stem + suffix)
+    return names
+
+
+def generate_district(
+    session: Session,
+    district: Unit,
+    *,
+    seed: int = 0,
+    townships: int | None = None,
+    names: dict[str, Iterable[str]] | None = None,
+    population_year: int = 2020,
+    default_plugins: Iterable[str] = (),
+) -> Generated:
+    """Create believable townships and villages under ``district``.
+
+    Codes follow the statistical rules: streets (街道) ``001``–``099``, towns (镇) from
+    ``100``, townships (乡) from ``200`` after the district's code; communities (社区)
+    ``001``–``099`` and villages (村) from ``200`` after the township's. Populations are split
+    unevenly and add up to the district's population (township by township, then village by
+    village); about 35,000 residents a township and 2,900 a village, as in Chongqing.
+    ``names`` gives township names and their villages' names instead of invented ones.
+    """
+    chance = random.Random(seed)
+    population = district.population or 300_000
+    urban = district.code in URBAN
+    default_plugins = list(default_plugins)
+    if names is not None:
+        plan = [(name, list(villages)) for name, villages in names.items()]
+    else:
+        count = townships or max(8, min(45, round(population / PEOPLE_PER_TOWNSHIP)))
+        streets = count if urban else max(1, count // 5)
+        taken: set[str] = set()
+        township_names = _names(chance, streets, ["街道"], taken) + _names(
+            chance, count - streets, ["镇", "镇", "镇", "乡"], taken
+        )
+        plan = [(name, None) for name in township_names]
+    generated = Generated([], [])
+    next_number = {"街道": 1, "镇": 100, "乡": 200}
+    for (name, village_names), people in zip(
+        plan, split(population, len(plan), chance), strict=True
+    ):
+        kind = "乡" if name.endswith("乡") else "镇" if name.endswith("镇") else "街道"
+        number = next_number[kind]
+        next_number[kind] += 1
+        township = create_unit(
+            session,
+            name=name,
+            level=UnitLevel.township,
+            parent=district,
+            code=f"{district.code}{number:03d}",
+            team_name=f"{name}平安志愿服务中队",
+            population=people,
+            population_year=population_year,
+            default_plugins=default_plugins,
+        )
+        generated.townships.append(township)
+        if village_names is None:
+            count = max(3, min(25, round(people / PEOPLE_PER_VILLAGE)))
+            communities = count if kind == "街道" else max(1, count // 4)
+            taken = set()
+            village_names = _names(chance, communities, ["社区"], taken) + _names(
+                chance, count - communities, ["村"], taken
+            )
+        numbers = {"社区": 1, "村": 200}
+        for village_name, village_people in zip(
+            village_names, split(people, len(village_names), chance), strict=True
+        ):
+            village_kind = "村" if village_name.endswith("村") else "社区"
+            village_number = numbers[village_kind]
+            numbers[village_kind] += 1
+            generated.villages.append(
+                create_unit(
+                    session,
+                    name=village_name,
+                    level=UnitLevel.village,
+                    parent=township,
+                    code=f"{township.code}{village_number:03d}",
+                    team_name=f"{village_name}平安志愿服务分队",
+                    population=village_people,
+                    population_year=population_year,
+                    default_plugins=default_plugins,
+                )
+            )
+    return generated
 
 
 def _add_logins(platform: Platform, session: Session) -> list[tuple[str, str, str]]:
@@ -121,12 +265,23 @@ def _add_people(platform: Platform, session: Session, village: Unit, count: int,
         )
 
 
-def _load_districts(session: Session, city: Unit) -> dict[str, Unit]:
+def district_rows() -> list[dict[str, str]]:
+    """The 38 districts and counties: code, name, kind, census population, year."""
     with DISTRICTS_CSV.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        return list(csv.DictReader(handle))
+
+
+def _load_districts(session: Session, city: Unit) -> dict[str, Unit]:
     return {
         row["code"]: create_unit(
-            session, name=row["name"], level=UnitLevel.district, parent=city, code=row["code"]
+            session,
+            name=row["name"],
+            level=UnitLevel.district,
+            parent=city,
+            code=row["code"],
+            team_name=f"{row['name']}平安志愿服务大队",
+            population=int(row["resident_population"]),
+            population_year=int(row["population_year"]),
         )
-        for row in rows
+        for row in district_rows()
     }
