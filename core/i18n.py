@@ -1,8 +1,8 @@
 """Page language: Chinese by default, English available, from babel catalogues.
 
 Message ids are the Chinese texts; each owner (core, every plugin) keeps English catalogues
-in ``translations/en/LC_MESSAGES/*.po`` (one per area if it likes). The catalogues are compiled in memory at
-start-up, so no compiled ``.mo`` file needs to be built or committed.
+in ``translations/en/LC_MESSAGES/*.po`` (one per area if it likes). The catalogues are
+compiled in memory at start-up, so no compiled ``.mo`` file needs to be built or committed.
 """
 
 import io

@@ -19,6 +19,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from litestar.middleware.csrf import generate_csrf_token
@@ -30,8 +31,10 @@ from core.jobs.models import Job, JobStatus
 from core.people.identity import check_digit
 from core.people.models import Person
 from core.people.services import ID_PURPOSE
+from core.recruitment.models import Application, ApplicationStatus
 from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
+from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
 from core.web.auth import session_cookie_name
 
 pytestmark = pytest.mark.anyio
@@ -43,7 +46,9 @@ REACHABLE = {"own": True, "child": True, "grandchild": True, "sibling": False, "
 #: level with the most positions around it first.
 LEVEL_PREFERENCE = (UnitLevel.district, UnitLevel.township, UnitLevel.village, UnitLevel.city)
 #: Path parameters that name a record held by a unit (its unit is the request's target).
-RECORD_PARAMETERS = {"user_id", "person_id", "job_id", "grant_id"}
+RECORD_PARAMETERS = {"user_id", "person_id", "job_id", "grant_id", "application_id"}
+#: A volunteer's profile routes name the volunteer, and its membership, special team or kit.
+RECORD_PARAMETERS |= {"volunteer_id"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 EXISTING_USERNAME = "matrix-existing"
 EXISTING_ID = "50010319900101123"
@@ -123,6 +128,9 @@ BODY_TARGETED = {
     ("POST", "/api/v1/users/{user_id:int}/grants"),
     ("POST", "/admin/users"),
     ("POST", "/admin/users/{user_id:int}/grants"),
+    ("POST", "/api/v1/volunteers/export"),
+    ("POST", "/api/v1/applications"),
+    ("POST", "/applications"),
 }
 
 BODIES = {
@@ -155,6 +163,75 @@ BODIES = {
         "unit_id": str(unit.id),
     },
     ("POST", "/admin/users/{user_id:int}/active"): lambda unit: {"active": "1"},
+    # People and volunteers: each body is refused after the lookups (a name cleared, a status
+    # unchanged, a membership, special team or serial already there, a date before the
+    # record began, a format nobody writes), or changes nothing (a national number kept).
+    ("PATCH", "/api/v1/people/{person_id:int}"): lambda unit: {"name": None},
+    ("PATCH", "/api/v1/volunteers/{volunteer_id:int}"): lambda unit: {"national_number": None},
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/status"): lambda unit: {
+        "status": "active",
+        "reason": "authorization matrix",
+    },
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/memberships"): lambda unit: {
+        "unit_id": unit.id
+    },
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/memberships/{membership_id:int}/end"): (
+        lambda unit: {"until": "1900-01-01"}
+    ),
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/special-teams"): lambda unit: {
+        "team": "sample",
+        "unit_id": unit.id,
+    },
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/special-teams/{special_team_id:int}/end"): (
+        lambda unit: {"until": "1900-01-01"}
+    ),
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/kit"): lambda unit: {
+        "item": "badge",
+        "serial": f"MATRIX-{unit.id}",
+    },
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/kit/{kit_id:int}/recall"): lambda unit: {
+        "recalled_on": "1900-01-01"
+    },
+    ("POST", "/api/v1/volunteers/export"): lambda unit: {
+        "unit_id": unit.id,
+        "format": "none",
+        "reason": "authorization matrix",
+    },
+    # Recruitment: an intake collides with the registered ID number (409); every step is
+    # taken on a withdrawn application, which the workflow refuses for its status (409)
+    # after the guard and the scoped lookup have let the caller through.
+    ("POST", "/api/v1/applications"): lambda unit: {
+        "unit_id": unit.id,
+        "name": "重复",
+        "id_number": EXISTING_ID,
+        "phone": "13800000000",
+    },
+    ("POST", "/applications"): lambda unit: {
+        "unit_id": str(unit.id),
+        "name": "重复",
+        "id_number": EXISTING_ID,
+        "phone": "13800000000",
+    },
+    ("POST", "/api/v1/applications/{application_id:int}/registration"): lambda unit: {
+        "team_unit_id": unit.id
+    },
+    ("POST", "/api/v1/applications/{application_id:int}/certification"): lambda unit: {
+        "identity_verified": True
+    },
+    ("POST", "/api/v1/applications/{application_id:int}/rejection"): lambda unit: {
+        "reason": "authorization matrix"
+    },
+    ("POST", "/api/v1/applications/{application_id:int}/withdrawal"): lambda unit: {},
+    ("POST", "/applications/{application_id:int}/registration"): lambda unit: {
+        "team_unit_id": str(unit.id)
+    },
+    ("POST", "/applications/{application_id:int}/certification"): lambda unit: {
+        "identity_verified": "1"
+    },
+    ("POST", "/applications/{application_id:int}/rejection"): lambda unit: {
+        "reason": "authorization matrix"
+    },
+    ("POST", "/applications/{application_id:int}/withdrawal"): lambda unit: {},
 }
 
 #: Scoped lookups a handler makes with an action other than the route's own.
@@ -222,6 +299,7 @@ class World:
             unit_tree.village.id: second_village,
         }
         self._populate()
+        self._populate_volunteers()
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -259,10 +337,12 @@ class World:
     # records -----------------------------------------------------------------------------
 
     def _populate(self) -> None:
-        """A user, a person and a finished job at every unit; the records bodies collide with."""
+        """A user, a person, a finished job and a withdrawn application at every unit; the
+        records bodies collide with."""
         self.user: dict[int, int] = {}
         self.person: dict[int, int] = {}
         self.job: dict[int, str] = {}
+        self.application: dict[int, int] = {}
         with self.platform.session_factory() as session:
             for name, unit in self.units.items():
                 user = User(
@@ -279,8 +359,20 @@ class World:
                     unit_id=unit.id,
                     status=JobStatus.done,
                 )
-                session.add_all([user, person, job])
+                application = Application(
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    status=ApplicationStatus.withdrawn,
+                    name=f"报名{name}",
+                    id_number=EXISTING_ID,
+                    id_number_index=self.platform.keyring.blind_index(EXISTING_ID, ID_PURPOSE),
+                    gender="male",
+                    birth_date=date(1990, 1, 1),
+                    phone="13800000000",
+                )
+                session.add_all([user, person, job, application])
                 session.flush()
+                self.application[unit.id] = application.id
                 self.user[unit.id], self.person[unit.id], self.job[unit.id] = (
                     user.id,
                     person.id,
@@ -307,6 +399,51 @@ class World:
             )
             # The plugin routes answer only where the plugin is on: on everywhere.
             set_plugin_enabled(session, session.get(Unit, city.id), "sample", True, changed_by="t")
+            session.commit()
+
+    def _populate_volunteers(self) -> None:
+        """The target person of every unit volunteers there: a member of the unit's team, in
+        the sample special team, wearing a badge (the records volunteer bodies collide with)."""
+        self.volunteer: dict[int, int] = {}
+        self.membership: dict[int, int] = {}
+        self.special_team: dict[int, int] = {}
+        self.kit: dict[int, int] = {}
+        since = date(2024, 1, 1)
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                volunteer = Volunteer(
+                    person_id=self.person[unit.id],
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    number=f"MATRIX-{unit.id}",
+                )
+                session.add(volunteer)
+                session.flush()
+                records = (
+                    TeamMembership(
+                        volunteer_id=volunteer.id, unit_id=unit.id, unit_path=unit.path, since=since
+                    ),
+                    SpecialTeamMembership(
+                        volunteer_id=volunteer.id,
+                        team="sample",
+                        unit_id=unit.id,
+                        unit_path=unit.path,
+                        since=since,
+                    ),
+                    KitIssue(
+                        volunteer_id=volunteer.id,
+                        unit_path=unit.path,
+                        item="badge",
+                        serial=f"MATRIX-{unit.id}",
+                        issued_on=since,
+                    ),
+                )
+                session.add_all(records)
+                session.flush()
+                self.volunteer[unit.id] = volunteer.id
+                self.membership[unit.id], self.special_team[unit.id], self.kit[unit.id] = (
+                    record.id for record in records
+                )
             session.commit()
 
     def actions_at(self, caller: list[tuple[str, Unit]], target: Unit) -> set[str]:
@@ -400,6 +537,10 @@ def build_request(
             values[name] = world.person[unit.id]
         elif name == "job_id":
             values[name] = world.job[unit.id]
+        elif name in ("volunteer_id", "membership_id", "special_team_id", "kit_id"):
+            values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
+        elif name == "application_id":
+            values[name] = world.application[unit.id]
         elif name == "grant_id":
             role = world.revocable_role(caller, unit) if caller else "auditor"
             values[name] = world.fresh_grant(unit, role)

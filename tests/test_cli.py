@@ -62,7 +62,7 @@ def test_plugins_lists_the_bundled_plugins_with_versions_hooks_and_heads(fresh_s
         ("insurance", "保险与经费"),
     ]:
         assert f"{name}  0.1.0  {label}" in result.output
-    assert "hooks: dashboard_figures, handle_event" in result.output  # the sample plugin's
+    assert "hooks: dashboard_figures, export_volunteers, handle_event" in result.output
     sample_head = heads(Plugins(make_plugin_manager()))["sample"]
     assert f"migration head: {sample_head}" in result.output
 

@@ -18,8 +18,11 @@ from core.audit.models import AuditEntry
 from core.jobs.models import Job
 from core.people.identity import check_digit
 from core.people.models import Person
+from core.recruitment.models import Application
 from core.units.models import Unit, UnitLevel
 from core.units.services import set_plugin_enabled
+from core.volunteers.models import Volunteer
+from core.volunteers.services import enroll
 from tests.support.web import sign_in
 
 pytestmark = pytest.mark.anyio
@@ -66,6 +69,7 @@ class _Registry:
         ]
         self.people: list[dict] = []  # the clear values and the ids the API gave
         self.notes: list[dict] = []
+        self.applications: list[dict] = []  # pending applications, with the same kinds of data
 
     async def fill(self) -> None:
         with self.platform.session_factory() as session:
@@ -106,10 +110,34 @@ class _Registry:
             )
             assert response.status_code in (200, 201), response.text
             self.notes.append({"unit_id": unit.id, "contact": contact, "read": response.json()})
+            applicant = {
+                "unit_id": unit.id,
+                "name": f"报名人{index}",
+                "id_number": resident_id("500106", f"19{70 + index}0315", f"{index + 500:03d}"),
+                "phone": f"136{index:04d}{index * 13:04d}",
+                "address": f"重庆市沙坪坝区小龙坎街道{index + 1}号",
+            }
+            response = await self.client.post(
+                "/api/v1/applications", json=applicant, headers=self.admin.headers
+            )
+            assert response.status_code == 201, response.text
+            self.applications.append({**applicant, "id": response.json()["id"]})
+        # Everyone registered below the city volunteers, so the volunteer lists, profiles and
+        # pages are scanned with real data too.
+        with self.platform.session_factory() as session:
+            for person in self.people:
+                unit = session.get(Unit, person["unit_id"])
+                if unit.level != UnitLevel.city:
+                    enroll(session, session.get(Person, person["id"]), unit)
+            session.commit()
 
     @property
     def clear_values(self) -> list[str]:
-        values = [p[key] for p in self.people for key in ("id_number", "phone", "address")]
+        values = [
+            record[key]
+            for record in [*self.people, *self.applications]
+            for key in ("id_number", "phone", "address")
+        ]
         return values + [note["contact"] for note in self.notes]
 
 
@@ -138,6 +166,8 @@ def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
             "user_id": session.exec(select(User.id)).all(),
             "person_id": session.exec(select(Person.id)).all(),
             "job_id": session.exec(select(Job.id)).all(),
+            "application_id": session.exec(select(Application.id)).all(),
+            "volunteer_id": session.exec(select(Volunteer.id)).all(),
         }
     for name in parameters:
         assert name in ids, f"GET {path}: no ids to fill {name!r} with"

@@ -150,6 +150,7 @@ CORE_SENSITIVE_FIELDS = [
     SensitiveField("person", "id_number", "id_number", "core.person.reveal"),
     SensitiveField("person", "phone", "phone", "core.person.reveal"),
     SensitiveField("person", "address", "address", "core.person.reveal"),
+    SensitiveField("person", "emergency_contact_phone", "phone", "core.person.reveal"),
 ]
 
 
