@@ -127,6 +127,48 @@ class TaskType:
 
 
 @dataclass(frozen=True)
+class AssignmentCheck:
+    """A proposed assignment of a volunteer to a shift, as the eligibility rules see it.
+
+    Attributes:
+        volunteer_id: The volunteer proposed.
+        person_id: Their person record (qualifications are held by the person).
+        home_unit_id: The volunteer's own unit.
+        unit_id: The unit whose shift it is (plugins are asked only where they are enabled).
+        task_type: The task type's code (``core.patrol``, ``fire.inspection`` …).
+        risky: Whether that task type carries personal risk.
+        required_modules: Training module codes the task type and the shift require.
+        starts_at: When the shift starts (aware, UTC).
+        ends_at: When it ends.
+    """
+
+    volunteer_id: int
+    person_id: int
+    home_unit_id: int
+    unit_id: int
+    task_type: str
+    risky: bool
+    required_modules: tuple[str, ...]
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an assignment is refused (``blocking``) or only warned about.
+
+    Attributes:
+        rule: A stable name of the rule, ``<owner>.<rule>`` (``training.missing_module``).
+        message: The reason, naming what is missing, in both languages.
+        blocking: False for a warning the assigning leader sees but may override.
+    """
+
+    rule: str
+    message: Label
+    blocking: bool = True
+
+
+@dataclass(frozen=True)
 class TrainingModule:
     """A unit of training whose content lives in the owner's ``training/`` folder.
 

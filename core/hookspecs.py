@@ -2,9 +2,11 @@
 
 Hooks are called with keyword arguments only. ``register_*`` hooks run once at start-up and
 return registries of objects that core checks (names, prefixes, duplicates) before it serves
-anything; the per-unit hooks (``menu_items``, ``dashboard_figures``, ``handle_event``) are
+anything; the per-unit hooks (``menu_items``, ``dashboard_figures``, ``handle_event``,
+``check_assignment``) are
 called only for plugins enabled at the unit concerned. Plugins declare; core decides:
-no hook answers "is this allowed?".
+no hook answers "is this allowed?" except :func:`check_assignment`, which adds reasons to
+refuse that core weighs and shows.
 
 A plugin brings some things by layout rather than by hook, next to its ``plugin.py``:
 ``templates/<name>/`` (jinja2), ``static/`` (served at ``/static/<name>/``),
@@ -24,9 +26,11 @@ if TYPE_CHECKING:
 
     from core.contributions import (
         Action,
+        AssignmentCheck,
         DomainEvent,
         Figure,
         MenuItem,
+        Refusal,
         Role,
         Schedule,
         SensitiveField,
@@ -227,6 +231,25 @@ def handle_event(event: "DomainEvent", session: "Session") -> None:
     :param session: The session of the transaction that caused it.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def check_assignment(check: "AssignmentCheck", session: "Session") -> "list[Refusal]":
+    """Add a rule to the eligibility check of a volunteer for a shift.
+
+    Called only for plugins enabled at ``check.unit_id``, after core's own rules (status,
+    age, overlap, rest) and before anything is written, for every assignment however it is
+    made: by a leader, by sign-up, by cross-region dispatch. Core refuses the assignment when
+    any answer holds a blocking :class:`~core.contributions.Refusal` and shows every message,
+    blocking or not, to whoever assigns; a plugin never refuses by raising. Answer quickly:
+    the check runs inside the assigning request.
+
+    :param check: The proposed assignment.
+    :param session: The assigning transaction's session (read; do not write).
+    :return: Refusals and warnings; an empty list when the rule is satisfied.
+
+    .. versionadded:: 0.2
     """
 
 

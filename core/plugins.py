@@ -436,6 +436,7 @@ class UnitHooks:
         self.menu_items = pm.subset_hook_caller("menu_items", remove_plugins=remove)
         self.dashboard_figures = pm.subset_hook_caller("dashboard_figures", remove_plugins=remove)
         self.handle_event = pm.subset_hook_caller("handle_event", remove_plugins=remove)
+        self.check_assignment = pm.subset_hook_caller("check_assignment", remove_plugins=remove)
 
 
 def flatten(results: Iterable[list[Any] | None]) -> list[Any]:
