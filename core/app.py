@@ -32,6 +32,7 @@ from core.recruitment import routes as recruitment_routes
 from core.scheduler import make_scheduler
 from core.settings import Settings
 from core.templates import make_environment
+from core.training import routes as training_routes
 from core.units import routes as unit_routes
 from core.volunteers import routes as volunteer_routes
 from core.web.api import JobController, PluginController
@@ -61,6 +62,7 @@ CORE_ROUTES = [
     *import_routes.ROUTES,
     *coverage_routes.ROUTES,
     *certificate_routes.ROUTES,
+    *training_routes.ROUTES,
     health,
     HomePages,
     SignInPages,

@@ -6,6 +6,7 @@ the reader's language without a message catalogue.
 """
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -169,15 +170,92 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class QuizQuestion:
+    """One question of a module's quiz, in the module's language (like its content).
+
+    Attributes:
+        text: The question.
+        choices: The possible answers, shown in this order.
+        answers: Indices (from 0) of the right choices; more than one makes it a
+            multiple-choice question, answered right only when exactly these are chosen.
+    """
+
+    text: str
+    choices: tuple[str, ...]
+    answers: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.text.strip() or len(self.choices) < 2:
+            raise ValueError(f"quiz question {self.text!r}: give a text and at least two choices")
+        if not self.answers or len(set(self.answers)) != len(self.answers):
+            raise ValueError(f"quiz question {self.text!r}: give each right answer once")
+        if any(not 0 <= answer < len(self.choices) for answer in self.answers):
+            raise ValueError(f"quiz question {self.text!r}: an answer names no choice")
+
+    @property
+    def multiple(self) -> bool:
+        """Whether several choices are right (and must all be chosen)."""
+        return len(self.answers) > 1
+
+    def is_right(self, chosen: Iterable[int]) -> bool:
+        """Whether ``chosen`` is exactly the set of right choices."""
+        return set(chosen) == set(self.answers)
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """The test that closes a module: passed with at least ``pass_mark`` right answers.
+
+    Attributes:
+        questions: The questions, asked in this order.
+        pass_mark: How many questions must be answered right to pass.
+        max_attempts: How many times one enrolment may take it.
+    """
+
+    questions: tuple[QuizQuestion, ...]
+    pass_mark: int
+    max_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.pass_mark <= len(self.questions):
+            raise ValueError(
+                f"quiz pass mark {self.pass_mark} must lie between 1 and its "
+                f"{len(self.questions)} questions"
+            )
+        if self.max_attempts < 1:
+            raise ValueError("a quiz allows at least one attempt")
+
+    def score(self, chosen: Sequence[Iterable[int]]) -> int:
+        """How many questions ``chosen`` gets right: one collection of choices per question.
+
+        Raises:
+            ValueError: ``chosen`` does not hold one answer per question.
+        """
+        pairs = zip(self.questions, chosen, strict=True)
+        return sum(question.is_right(answer) for question, answer in pairs)
+
+    def passes(self, score: int) -> bool:
+        """Whether ``score`` right answers pass (the pass mark itself passes)."""
+        return score >= self.pass_mark
+
+
+@dataclass(frozen=True)
 class TrainingModule:
     """A unit of training whose content lives in the owner's ``training/`` folder.
 
     Attributes:
         code: ``<owner>.<module>``.
         title: Its title.
-        content: A path relative to the owner's ``training/`` folder (Markdown).
-        hours: Nominal duration in hours.
-        required_roles: Roles that must complete it before working in them.
+        content: A path relative to the owner's ``training/`` folder: Markdown (``.md``) or a
+            jinja2 template (``.html``), shown as the module's page.
+        hours: Nominal duration in hours (credited to each attendant's training hours).
+        required_roles: Roles that must hold it before working in them: team roles
+            (``captain``, ``vice_captain``) or department roles (``mediation.mediator``).
+        summary: One or two sentences for the catalogue.
+        quiz: The test that closes the module; ``None`` when attendance alone qualifies.
+        valid_days: How long the qualification stays valid; ``None`` for no expiry.
+        departments: Codes of the departments that teach it (``police``, ``justice`` …,
+            see ``core.training.departments``).
     """
 
     code: str
@@ -185,6 +263,23 @@ class TrainingModule:
     content: str
     hours: float = 1.0
     required_roles: tuple[str, ...] = ()
+    summary: Label | None = None
+    quiz: Quiz | None = None
+    valid_days: int | None = None
+    departments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 < self.hours <= 200:
+            raise ValueError(f"training module {self.code}: hours must lie in (0, 200]")
+        if self.valid_days is not None and self.valid_days < 1:
+            raise ValueError(f"training module {self.code}: valid_days must be at least 1")
+        if not self.content.endswith((".md", ".html")):
+            raise ValueError(f"training module {self.code}: content must be a .md or .html file")
+
+    @property
+    def minutes(self) -> int:
+        """The duration in whole minutes (how hours are stored and summed)."""
+        return round(self.hours * 60)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from core.plugins import CORE, Plugins, UnitHooks, make_plugin_manager
 from core.security.fields import Keyring, attach_keyring
 from core.security.secrets import Secrets, load_secrets
 from core.settings import Settings
+from core.training.catalogue import SESSION_CATALOGUE
 from core.units.models import Unit
 from core.units.services import enabled_plugins
 
@@ -97,4 +98,5 @@ def build_platform(
     session_factory = make_session_factory(engine, session_info)
     jobs = JobRuntime(settings, session_factory, list(plugins.jobs.values()), plugins, broker)
     session_info[SENDER] = jobs
+    session_info[SESSION_CATALOGUE] = plugins.training_modules
     return Platform(settings, plugins, engine, session_factory, jobs, policy, secrets, keyring)

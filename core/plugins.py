@@ -305,8 +305,23 @@ class Plugins:
 
     @cached_property
     def training_modules(self) -> dict[str, TrainingModule]:
-        """Training module code → module."""
-        return self._named("register_training_modules", lambda m: m.code, TrainingModule)
+        """Training module code → module, each with its content, departments and roles known."""
+        from core.training.catalogue import content_problem
+        from core.training.departments import DEPARTMENTS
+        from core.volunteers.models import TeamRole
+
+        modules = self._named("register_training_modules", lambda m: m.code, TrainingModule)
+        folders = self.folders("training")
+        roles = set(self.roles) | {role.value for role in TeamRole}
+        for code, module in modules.items():
+            owner = self.owner_of(code)
+            problem = content_problem(folders.get(owner), module)
+            unknown = [d for d in module.departments if d not in DEPARTMENTS]
+            unknown += [r for r in module.required_roles if r not in roles]
+            if problem or unknown:
+                wrong = problem or f"unknown department or role {', '.join(unknown)}"
+                raise StartupError(f"plugin {owner!r}: training module {code!r}: {wrong}")
+        return modules
 
     @cached_property
     def jobs(self) -> dict[str, JobDefinition]:

@@ -151,7 +151,7 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
         ids.update(
             volunteer=volunteer.id,
             membership=volunteer_profile.add_membership(
-                session, volunteer, township, TeamRole.member, since
+                session, volunteer, township, TeamRole.member, since, catalogue=()
             ).id,
             special=volunteer_profile.add_special_team(
                 session, volunteer, "sample", village, since, platform.plugins.names

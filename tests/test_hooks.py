@@ -406,12 +406,43 @@ def test_hook_register_task_types_refuses_a_duplicate_code(pm, offline_settings)
 
 def test_hook_register_training_modules_lists_the_module_with_its_content(platform, enabled_unit):
     module = platform.plugins.training_modules["sample.notice_etiquette"]
-    assert (module.title.zh, module.hours) == ("便签礼仪", 0.5)
+    assert (module.title.zh, module.hours, module.minutes) == ("便签礼仪", 0.5, 30)
+    assert (module.valid_days, module.departments) == (365, ("comprehensive",))
+    assert module.required_roles == ("sample.editor",)
+    assert (len(module.quiz.questions), module.quiz.pass_mark) == (3, 2)
     with platform.session_factory() as session:
         assert module in platform.training_modules(session, enabled_unit)
     content = platform.plugins.folder("sample") / "training" / module.content
     assert content.is_file()
     assert content.read_text(encoding="utf-8").startswith("# 便签礼仪")
+
+
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        (TrainingModule("trainer.x", Label("甲", "A"), "missing.md"), "is not a file"),
+        (TrainingModule("trainer.x", Label("甲", "A"), "../../pyproject.toml.md"), "not a file"),
+        (
+            TrainingModule("trainer.x", Label("甲", "A"), "x.md", departments=("choir",)),
+            "unknown department or role choir",
+        ),
+        (
+            TrainingModule("trainer.x", Label("甲", "A"), "x.md", required_roles=("bishop",)),
+            "unknown department or role bishop",
+        ),
+    ],
+    ids=["missing content", "content outside", "unknown department", "unknown role"],
+)
+def test_hook_register_training_modules_refuses_bad_content_departments_and_roles(
+    pm, offline_settings, tmp_path, module, message
+):
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "x.md").write_text("# 甲", encoding="utf-8")
+    plugin = inline_plugin("trainer", register_training_modules=lambda: [module])
+    plugin.__file__ = str(tmp_path / "plugin.py")
+    pm.register(plugin, name="trainer")
+    with pytest.raises(StartupError, match=f"'trainer'.*trainer.x.*{message}"):
+        build_platform(offline_settings, pm)
 
 
 def test_hook_register_training_modules_refuses_a_code_without_the_plugin_prefix(

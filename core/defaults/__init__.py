@@ -5,6 +5,7 @@ from core.coverage import hooks as coverage
 from core.defaults import jobs, menu, models, permissions
 from core.imports import hooks as imports
 from core.recruitment import hooks as recruitment
+from core.training import hooks as training
 from core.units import hooks as units
 from core.volunteers import hooks as volunteers
 
@@ -19,4 +20,5 @@ DEFAULT_PLUGINS = [
     imports,
     coverage,
     certificates,
+    training,
 ]

@@ -9,6 +9,7 @@ from core.audit.recorder import canonical_at, record
 from core.contributions import Schedule
 from core.hookspecs import hookimpl
 from core.jobs import Job, JobStatus, job
+from core.training.reminders import send_training_reminders
 from core.units.models import utcnow
 
 
@@ -50,7 +51,7 @@ def purge_audit(context):
 
 @hookimpl
 def register_jobs():
-    return [purge_jobs, purge_audit]
+    return [purge_jobs, purge_audit, send_training_reminders]
 
 
 @hookimpl
@@ -58,4 +59,6 @@ def register_schedules():
     return [
         Schedule(job="core.purge_jobs", cron="17 3 * * *"),
         Schedule(job="core.purge_audit", cron="47 3 * * *"),
+        # Reminders of expiring qualifications and tomorrow's sessions, each morning.
+        Schedule(job="core.training_reminders", cron="30 8 * * *"),
     ]

@@ -9,6 +9,16 @@ from core.jobs.models import Job
 from core.notifications.models import Notification
 from core.people.models import Person
 from core.recruitment.models import Application, ApplicationStep
+from core.training.models import (
+    Qualification,
+    QuizAttempt,
+    TrainingEnrolment,
+    TrainingPlan,
+    TrainingPlanTarget,
+    TrainingSession,
+    TrainingSessionModule,
+    TrainingSetting,
+)
 from core.units.models import NumberSequence, Unit, UnitEvent, UnitPlugin
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
 
@@ -37,4 +47,12 @@ def register_models():
         StoredFile,
         ImportBatch,
         Notification,
+        TrainingSession,
+        TrainingSessionModule,
+        TrainingEnrolment,
+        QuizAttempt,
+        Qualification,
+        TrainingPlan,
+        TrainingPlanTarget,
+        TrainingSetting,
     ]

@@ -45,11 +45,36 @@ CORE_ACTIONS = [
     ),
     Action("core.coverage.read", Label("查看覆盖率", "View coverage")),
     Action("core.coverage.export", Label("导出覆盖率", "Export coverage")),
+    Action(
+        "core.training.read",
+        Label("查看培训（课程、场次、资格、计划、统计）", "View training"),
+    ),
+    Action(
+        "core.training.manage", Label("组织培训场次（排期、考勤、结业）", "Run training sessions")
+    ),
+    Action("core.training.enrol", Label("为志愿者报名培训", "Enrol volunteers in training")),
+    Action("core.training.plan", Label("制定年度培训计划", "Set annual training plans")),
+    Action(
+        "core.training.qualify",
+        Label("授予、导入和撤销培训资格", "Grant, import and revoke qualifications"),
+    ),
+    Action("core.training.configure", Label("设置岗位培训要求", "Set the training roles require")),
     Action("core.audit.read", Label("查看审计日志", "Read the audit trail")),
     Action("core.audit.export", Label("导出审计日志", "Export the audit trail"), sensitive=True),
 ]
 
 ADMINISTRATION = ("core.unit.read", "core.plugin.read", "core.job.read")
+# Training: the offices plan, run, qualify and set requirements; a township runs sessions and
+# plans; a village leader enrols the village's volunteers. Volunteers enrol themselves and
+# take quizzes on their own pages (any signed-in account with a volunteer record).
+TRAINING = (
+    "core.training.read",
+    "core.training.manage",
+    "core.training.enrol",
+    "core.training.plan",
+    "core.training.qualify",
+    "core.training.configure",
+)
 # What the city and district offices do (register volunteers, accounts, plugins) in their area.
 # Both hold every recruitment action; which step each office may take is the workflow's rule
 # (registration by the district, certification by the city), checked on the acting grant.
@@ -74,6 +99,7 @@ OFFICE = (
     "core.application.certify",
     "core.coverage.read",
     "core.coverage.export",
+    *TRAINING,
 )
 
 CORE_ROLES = [
@@ -94,7 +120,7 @@ CORE_ROLES = [
     Role(
         "auditor",
         Label("审计员", "Auditor"),
-        ("core.unit.read", "core.audit.read", "core.audit.export"),
+        ("core.unit.read", "core.audit.read", "core.audit.export", "core.training.read"),
     ),
     Role(
         "city_admin",
@@ -122,6 +148,10 @@ CORE_ROLES = [
             "core.application.review",
             "core.application.approve",
             "core.coverage.read",
+            "core.training.read",
+            "core.training.manage",
+            "core.training.enrol",
+            "core.training.plan",
         ),
         levels=("township",),
     ),
@@ -135,6 +165,8 @@ CORE_ROLES = [
             "core.application.submit",
             "core.application.review",
             "core.coverage.read",
+            "core.training.read",
+            "core.training.enrol",
         ),
         levels=("village",),
     ),

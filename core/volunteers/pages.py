@@ -608,7 +608,12 @@ class VolunteerPages(Controller):
                 _require(principal, MANAGE, volunteer.unit_path)
                 try:
                     ops.add_membership(
-                        session, volunteer, team, wanted.role, wanted.since or ops.today()
+                        session,
+                        volunteer,
+                        team,
+                        wanted.role,
+                        wanted.since or ops.today(),
+                        catalogue=platform.training_modules(session, team),
                     )
                     session.commit()
                     return self._after(unit, person_id, "teams")

@@ -11,6 +11,7 @@ member of the parent unit's team — a 大队 leader is a member of the 总队, 
 大队 guides it, so its leaders are members of that 大队.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.audit.recorder import record
-from core.contributions import Label
+from core.contributions import Label, TrainingModule
 from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.people.identity import parse_id_number
@@ -26,6 +27,7 @@ from core.people.models import Person
 from core.people.services import PersonDetails, apply_details, check_details, id_index
 from core.security.fields import Keyring
 from core.security.masking import mask
+from core.training.gates import require_for_team_role
 from core.units.models import Unit, UnitLevel, utcnow
 from core.volunteers.models import (
     KitIssue,
@@ -327,16 +329,25 @@ def nesting_error(child: Unit, parent: Unit) -> DomainError:
 
 
 def add_membership(
-    session: Session, volunteer: Volunteer, unit: Unit, role: TeamRole, since: date
+    session: Session,
+    volunteer: Volunteer,
+    unit: Unit,
+    role: TeamRole,
+    since: date,
+    *,
+    catalogue: Iterable[TrainingModule],
 ) -> TeamMembership:
     """From ``since``, the volunteer holds ``role`` in ``unit``'s team.
 
     A current membership of the same team with another role is ended the day before (or
     corrected, if it starts on ``since`` or later): that is how a member becomes a captain.
+    A captain or vice-captain must hold, on ``since``, the training modules the role
+    requires at ``unit`` (``catalogue`` is the unit's: ``Platform.training_modules``).
 
     Raises:
         DomainError: the volunteer is not active (400); the nesting rule is broken (400,
-            rule ``nesting``); the team already has a captain (409, ``one_captain``); the
+            rule ``nesting``); a required module is missing (400, rule ``training``,
+            naming it); the team already has a captain (409, ``one_captain``); the
             volunteer already holds this role there (409, ``unique``).
     """
     role = TeamRole(role)
@@ -359,6 +370,7 @@ def add_membership(
         ]
         if not in_parent:
             raise nesting_error(unit, parent)
+    require_for_team_role(session, catalogue, volunteer.person_id, unit, role.value, since)
     if role == TeamRole.captain:
         captain = session.exec(
             select(TeamMembership.id).where(

@@ -287,6 +287,7 @@ class VolunteerController(Controller):
         self,
         request: Request,
         session: SessionDep,
+        platform: PlatformDep,
         volunteer_id: FromPath[int],
         data: JSONBody[MembershipCreate],
     ) -> MembershipRead:
@@ -294,7 +295,14 @@ class VolunteerController(Controller):
         principal = request.scope["user"]
         volunteer = get_scoped(session, Volunteer, volunteer_id, principal, MANAGE)
         unit = get_scoped(session, Unit, data.unit_id, principal, MANAGE, "path")
-        membership = ops.add_membership(session, volunteer, unit, data.role, data.since or today())
+        membership = ops.add_membership(
+            session,
+            volunteer,
+            unit,
+            data.role,
+            data.since or today(),
+            catalogue=platform.training_modules(session, unit),
+        )
         session.commit()
         return membership_read(membership, unit)
 

@@ -8,6 +8,8 @@ from core.contributions import (
     Figure,
     Label,
     MenuItem,
+    Quiz,
+    QuizQuestion,
     Role,
     Schedule,
     SensitiveField,
@@ -75,6 +77,28 @@ def register_task_types():
     return [TaskType("sample.litter_pick", Label("捡拾垃圾", "Litter picking"))]
 
 
+ETIQUETTE_QUIZ = Quiz(
+    questions=(
+        QuizQuestion(
+            "便签里可以写邻居的电话号码吗？",
+            ("可以，方便联系", "不可以，除非本人同意"),
+            (1,),
+        ),
+        QuizQuestion(
+            "发现一张便签内容不实，应当怎么做？",
+            ("置之不理", "告知便签编辑核实并撤下", "自己改写内容"),
+            (1,),
+        ),
+        QuizQuestion(
+            "哪些内容适合张贴？（多选）",
+            ("停水停电通知", "失物招领", "他人的家庭住址"),
+            (0, 1),
+        ),
+    ),
+    pass_mark=2,
+)
+
+
 @hookimpl
 def register_training_modules():
     return [
@@ -83,6 +107,14 @@ def register_training_modules():
             Label("便签礼仪", "Notice etiquette"),
             "etiquette.md",
             hours=0.5,
+            required_roles=("sample.editor",),
+            summary=Label(
+                "张贴前确认内容真实、不含他人个人信息。",
+                "Pin true notes only, and no one's personal data.",
+            ),
+            quiz=ETIQUETTE_QUIZ,
+            valid_days=365,
+            departments=("comprehensive",),
         )
     ]
 
