@@ -81,6 +81,7 @@ def measure(
         bucket = _bucket(TrainingSession.unit_path, unit, children)
         query = (
             sa.select(bucket, sa.func.count(sa.distinct(TrainingSession.id)))
+            .select_from(TrainingSession)
             .where(
                 path_in(TrainingSession.unit_path, unit.path),
                 TrainingSession.status == SessionStatus.completed,
@@ -102,6 +103,7 @@ def measure(
         )
         query = (
             sa.select(bucket, value)
+            .select_from(TrainingEnrolment)
             .join(TrainingSession, TrainingSession.id == TrainingEnrolment.session_id)
             .join(TrainingSessionModule, TrainingSessionModule.session_id == TrainingSession.id)
             .where(
@@ -404,6 +406,7 @@ def module_statistics(
     sessions = _per_module(
         session,
         sa.select(module, sa.func.count(sa.distinct(TrainingSession.id)))
+        .select_from(TrainingSessionModule)
         .join(TrainingSession, TrainingSession.id == TrainingSessionModule.session_id)
         .where(path_in(TrainingSession.unit_path, unit.path), *completed)
         .group_by(module),
@@ -411,6 +414,7 @@ def module_statistics(
     trainees = _per_module(
         session,
         sa.select(module, sa.func.count(sa.distinct(TrainingEnrolment.person_id)))
+        .select_from(TrainingEnrolment)
         .join(TrainingSession, TrainingSession.id == TrainingEnrolment.session_id)
         .join(TrainingSessionModule, TrainingSessionModule.session_id == TrainingSession.id)
         .where(
