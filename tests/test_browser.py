@@ -83,3 +83,39 @@ def test_plugin_menu_item_is_absent_where_the_plugin_is_off(
     assert page.get_by_role("link", name="邻里便签").count() == 0
     response = page.goto(f"{served}/units/{unit_tree.other_district.id}/sample/")
     assert response.status == 404
+
+
+def test_training_a_volunteer_takes_a_quiz_and_gains_the_qualification(
+    browser, served, platform, unit_tree, accounts
+):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.test_training import enrol, make_volunteer, run_session, schedule
+
+    member = make_volunteer(platform, unit_tree.village, "王测验", accounts, username="quiz-taker")
+    started = datetime.now(UTC) - timedelta(hours=1)
+    session_id = schedule(platform, unit_tree.township, ["core.law"], start=started)
+    run_session(platform, session_id, {enrol(platform, session_id, member): True})
+    quiz = platform.plugins.training_modules["core.law"].quiz
+
+    page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    sign_in(page, served, member.account)
+    page.goto(served + "/training/my/")
+    assert page.locator("#qualifications").get_by_text("尚未取得培训资格").is_visible()
+    page.get_by_role("link", name="参加测验").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "测验 · 平安建设志愿服务涉及的相关法律"
+    for index, question in enumerate(quiz.questions):
+        fieldset = page.locator("fieldset").nth(index)
+        for answer in question.answers:
+            fieldset.get_by_label(question.choices[answer], exact=True).check()
+    page.get_by_role("button", name="提交答卷").click()
+    page.wait_for_load_state()
+    result = page.locator("#result")
+    assert "测验合格" in result.inner_text()
+    assert "已取得培训资格：平安建设志愿服务涉及的相关法律" in result.inner_text()
+
+    page.get_by_role("link", name="返回我的培训").click()
+    page.wait_for_load_state()
+    row = page.locator("#qualifications tbody tr").first
+    assert "平安建设志愿服务涉及的相关法律" in row.inner_text() and "有效" in row.inner_text()
