@@ -6,7 +6,7 @@ import io
 import json
 import re
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -35,6 +35,8 @@ from core.scheduler import make_scheduler
 from core.security.csv import FORMULA_STARTS
 from core.security.masking import mask_address, mask_id_number, mask_phone
 from core.settings import Settings
+from core.training import sessions as training_sessions
+from core.training.models import EnrolmentChannel
 from core.units.models import Unit, UnitLevel, utcnow
 from core.units.services import create_unit
 from core.volunteers import profile as volunteer_profile
@@ -150,6 +152,7 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
         since = date(2024, 1, 1)
         ids.update(
             volunteer=volunteer.id,
+            volunteer_person=member.id,
             membership=volunteer_profile.add_membership(
                 session, volunteer, township, TeamRole.member, since, catalogue=()
             ).id,
@@ -161,6 +164,60 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
             ).id,
         )
         session.commit()
+    # Training: the admin's own volunteer record (a trainee at the village); a session that
+    # has started, one to come, and one with the audit volunteer enrolled to take off the list.
+    with platform.session_factory() as session:
+        village = session.get(Unit, unit_tree.village.id)
+        township = session.get(Unit, unit_tree.township.id)
+        trainee = register_person(
+            session,
+            platform.keyring,
+            village,
+            PersonDetails(name="审计学员", id_number=valid_id("50010319900101331")),
+        )
+        trainee_volunteer = enroll(session, trainee, village)
+        session.get(User, admin.user_id).person_id = trainee.id
+        modules = {m.code: m for m in platform.training_modules(session, township)}
+
+        def planned(start):
+            return training_sessions.schedule(
+                session,
+                township,
+                modules,
+                training_sessions.SessionPlan(
+                    title="审计培训",
+                    department="police",
+                    modules=["core.law"],
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=3),
+                    place="街道会议室",
+                    capacity=30,
+                ),
+                None,
+            )
+
+        now = datetime.now(UTC)
+        started, coming, other = (
+            planned(now - timedelta(hours=1)),
+            planned(now + timedelta(days=2)),
+            planned(now + timedelta(days=3)),
+        )
+        listed = training_sessions.enrol(
+            session,
+            other,
+            session.get(Person, ids["volunteer_person"]),
+            channel=EnrolmentChannel.leader,
+            by_user_id=None,
+        )
+        session.commit()
+        ids.update(
+            trainee=trainee.id,
+            trainee_number=trainee_volunteer.number,
+            started=started.id,
+            coming=coming.id,
+            other=other.id,
+            listed=listed.id,
+        )
     # Applications received by the city office, which takes every step on its own ones: one
     # for the whole path, one to reject, one to withdraw; a self-application and its token;
     # a notification for the admin.
@@ -504,6 +561,164 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
                 headers=admin.headers,
             ),
         ),
+        # Training: schedule, enrol, attend, complete and quiz; cancel; grant, import, revoke;
+        # the plan and a role's requirement; the admin's own enrolment.
+        (
+            "POST",
+            "/api/v1/units/{unit_id:int}/training/sessions",
+            201,
+            lambda: client.post(
+                f"/api/v1/units/{unit_tree.district.id}/training/sessions",
+                json={
+                    "department": "emergency",
+                    "modules": ["core.emergency_rescue"],
+                    "starts_at": "2031-05-12T09:00:00+08:00",
+                    "ends_at": "2031-05-12T12:00:00+08:00",
+                    "place": "区应急办",
+                    "capacity": 60,
+                },
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/units/{unit_id:int}/training/enrolments",
+            201,
+            lambda: client.post(
+                f"/api/v1/units/{unit_tree.village.id}/training/enrolments",
+                json={"session_id": ids["started"], "person_id": ids["trainee"]},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/sessions/{session_id:int}/attendance",
+            200,
+            lambda: client.post(
+                f"/api/v1/training/sessions/{ids['started']}/attendance",
+                json={"records": [{"enrolment_id": ids["attending"], "attended": True}]},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/sessions/{session_id:int}/completion",
+            200,
+            lambda: client.post(
+                f"/api/v1/training/sessions/{ids['started']}/completion", headers=admin.headers
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/me/enrolments/{enrolment_id:int}/quiz/{code:str}",
+            200,
+            lambda: client.post(
+                f"/api/v1/training/me/enrolments/{ids['attending']}/quiz/core.law",
+                json={"answers": law_answers},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/sessions/{session_id:int}/enrolments/{enrolment_id:int}/cancellation",
+            200,
+            lambda: client.post(
+                f"/api/v1/training/sessions/{ids['other']}/enrolments/{ids['listed']}/cancellation",
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/sessions/{session_id:int}/cancellation",
+            200,
+            lambda: client.post(
+                f"/api/v1/training/sessions/{ids['other']}/cancellation",
+                json={"reason": "授课人员临时有任务"},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/me/enrolments",
+            201,
+            lambda: client.post(
+                "/api/v1/training/me/enrolments",
+                json={"session_id": ids["coming"]},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/me/enrolments/{enrolment_id:int}/cancellation",
+            200,
+            lambda: client.post(
+                f"/api/v1/training/me/enrolments/{ids['own']}/cancellation",
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/units/{unit_id:int}/training/qualifications",
+            201,
+            lambda: client.post(
+                f"/api/v1/units/{unit_tree.district.id}/training/qualifications",
+                json={
+                    "person_id": ids["trainee"],
+                    "module_code": "core.mission",
+                    "reason": "团区委培训证明",
+                },
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/training/qualifications/{qualification_id:int}/revocation",
+            200,
+            lambda: client.post(
+                f"/api/v1/training/qualifications/{ids['qualification']}/revocation",
+                json={"reason": "重复认定"},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/units/{unit_id:int}/training/qualifications/import",
+            201,
+            lambda: client.post(
+                f"/api/v1/units/{unit_tree.district.id}/training/qualifications/import",
+                json={
+                    "rows": [
+                        {
+                            "volunteer_number": ids["trainee_number"],
+                            "module_code": "core.communication",
+                            "granted_on": "2023-04-01",
+                        }
+                    ],
+                    "reason": "纸质台账补录",
+                },
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "PUT",
+            "/api/v1/units/{unit_id:int}/training/plan",
+            200,
+            lambda: client.put(
+                f"/api/v1/units/{unit_tree.district.id}/training/plan",
+                json={"targets": [{"metric": "sessions", "target": 12}], "note": "全年"},
+                headers=admin.headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/units/{unit_id:int}/training/requirements",
+            201,
+            lambda: client.post(
+                f"/api/v1/units/{unit_tree.district.id}/training/requirements",
+                json={"role": "captain", "modules": ["core.law"], "valid_from": "2031-01-01"},
+                headers=admin.headers,
+            ),
+        ),
         # Units and imports last: the merge folds other_village into village.
         (
             "PATCH",
@@ -566,6 +781,9 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
             ),
         ),
     ]
+    law_answers = [
+        list(q.answers) for q in platform.plugins.training_modules["core.law"].quiz.questions
+    ]
     routes = api_write_routes(app)
     assert set(routes) == {(method, path) for method, path, _, _ in steps}, (
         "write routes without an audit step here (add one): "
@@ -584,6 +802,18 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
             ids["grant"] = body["id"]
         elif path == "/api/v1/people":
             ids["person"] = body["id"]
+        elif path == "/api/v1/units/{unit_id:int}/training/enrolments":
+            ids["attending"] = body["enrolments"][0]["id"]
+        elif path == "/api/v1/training/me/enrolments":
+            ids["own"] = next(
+                e["id"]
+                for e in (await client.get("/api/v1/training/me", headers=admin.headers)).json()[
+                    "enrolments"
+                ]
+                if e["session_id"] == ids["coming"]
+            )
+        elif path == "/api/v1/units/{unit_id:int}/training/qualifications":
+            ids["qualification"] = body["id"]
         entries = entries_after(platform, before)
         action = routes[(method, path)].opt["action"]
         assert any(

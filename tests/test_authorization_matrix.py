@@ -19,7 +19,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from litestar.middleware.csrf import generate_csrf_token
@@ -32,6 +32,14 @@ from core.people.identity import check_digit
 from core.people.models import Person
 from core.people.services import ID_PURPOSE
 from core.recruitment.models import Application, ApplicationStatus
+from core.training.models import (
+    Qualification,
+    QualificationSource,
+    SessionStatus,
+    TrainingEnrolment,
+    TrainingSession,
+    TrainingSessionModule,
+)
 from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
@@ -49,6 +57,8 @@ LEVEL_PREFERENCE = (UnitLevel.district, UnitLevel.township, UnitLevel.village, U
 RECORD_PARAMETERS = {"user_id", "person_id", "job_id", "grant_id", "application_id"}
 #: A volunteer's profile routes name the volunteer, and its membership, special team or kit.
 RECORD_PARAMETERS |= {"volunteer_id"}
+#: A training session (its organising unit) and a qualification (its holder's unit).
+RECORD_PARAMETERS |= {"session_id", "qualification_id"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 EXISTING_USERNAME = "matrix-existing"
 EXISTING_ID = "50010319900101123"
@@ -232,6 +242,24 @@ BODIES = {
         "reason": "authorization matrix"
     },
     ("POST", "/applications/{application_id:int}/withdrawal"): lambda unit: {},
+    # Training: every session of the world is cancelled and every qualification revoked, so
+    # each act on them is refused for its state (409) after the scoped lookup.
+    ("POST", "/api/v1/training/sessions/{session_id:int}/attendance"): lambda unit: {
+        "records": [{"enrolment_id": 1, "attended": True}]
+    },
+    ("POST", "/api/v1/training/sessions/{session_id:int}/cancellation"): lambda unit: {
+        "reason": "authorization matrix"
+    },
+    ("POST", "/api/v1/training/qualifications/{qualification_id:int}/revocation"): (
+        lambda unit: {"reason": "authorization matrix"}
+    ),
+    ("POST", "/training/sessions/{session_id:int}/attendance"): lambda unit: {},
+    ("POST", "/training/sessions/{session_id:int}/cancellation"): lambda unit: {
+        "reason": "authorization matrix"
+    },
+    ("POST", "/training/qualifications/{qualification_id:int}/revocation"): lambda unit: {
+        "reason": "authorization matrix"
+    },
 }
 
 #: Scoped lookups a handler makes with an action other than the route's own.
@@ -300,6 +328,7 @@ class World:
         }
         self._populate()
         self._populate_volunteers()
+        self._populate_training()
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -446,6 +475,53 @@ class World:
                 )
             session.commit()
 
+    def _populate_training(self) -> None:
+        """At every unit a cancelled session the unit's volunteer was enrolled in, and a
+        revoked qualification of theirs (every act on them is refused after scoping)."""
+        self.session: dict[int, int] = {}
+        self.enrolment: dict[int, int] = {}
+        self.qualification: dict[int, int] = {}
+        start = datetime(2024, 6, 1, 1, 0, tzinfo=UTC)
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                training = TrainingSession(
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    title="矩阵培训",
+                    department="comprehensive",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=2),
+                    place="会议室",
+                    capacity=10,
+                    status=SessionStatus.cancelled,
+                    cancel_reason="authorization matrix",
+                )
+                session.add(training)
+                session.flush()
+                session.add(
+                    TrainingSessionModule(
+                        session_id=training.id, module_code="core.law", minutes=180
+                    )
+                )
+                enrolment = TrainingEnrolment(
+                    session_id=training.id, person_id=self.person[unit.id], unit_path=unit.path
+                )
+                qualification = Qualification(
+                    person_id=self.person[unit.id],
+                    unit_path=unit.path,
+                    module_code="core.law",
+                    granted_on=date(2024, 6, 1),
+                    source=QualificationSource.manual,
+                    revoked_at=start,
+                    revoke_reason="authorization matrix",
+                )
+                session.add_all([enrolment, qualification])
+                session.flush()
+                self.session[unit.id] = training.id
+                self.enrolment[unit.id] = enrolment.id
+                self.qualification[unit.id] = qualification.id
+            session.commit()
+
     def actions_at(self, caller: list[tuple[str, Unit]], target: Unit) -> set[str]:
         """What the caller's grants allow at ``target``, by the policy table and the tree."""
         return {
@@ -541,6 +617,10 @@ def build_request(
             values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
         elif name == "application_id":
             values[name] = world.application[unit.id]
+        elif name in ("session_id", "enrolment_id", "qualification_id"):
+            values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
+        elif name == "code":
+            values[name] = "core.law"
         elif name == "grant_id":
             role = world.revocable_role(caller, unit) if caller else "auditor"
             values[name] = world.fresh_grant(unit, role)

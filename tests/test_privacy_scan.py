@@ -9,6 +9,7 @@ pages with a signed-in session — and every response body (JSON, HTML, CSV) is 
 import itertools
 import re
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -19,6 +20,14 @@ from core.jobs.models import Job
 from core.people.identity import check_digit
 from core.people.models import Person
 from core.recruitment.models import Application
+from core.training import sessions as training_sessions
+from core.training.models import (
+    EnrolmentChannel,
+    QualificationSource,
+    TrainingEnrolment,
+    TrainingSession,
+)
+from core.training.qualifications import grant
 from core.units.models import Unit, UnitLevel
 from core.units.services import set_plugin_enabled
 from core.volunteers.models import Volunteer
@@ -130,6 +139,49 @@ class _Registry:
                 if unit.level != UnitLevel.city:
                     enroll(session, session.get(Person, person["id"]), unit)
             session.commit()
+        # A district training session with its roster and a qualification, so the training
+        # pages and the people's training records are scanned with real data too.
+        with self.platform.session_factory() as session:
+            district = session.get(Unit, self.tree.district.id)
+            modules = {m.code: m for m in self.platform.training_modules(session, district)}
+            start = datetime.now(UTC) - timedelta(hours=1)
+            training = training_sessions.schedule(
+                session,
+                district,
+                modules,
+                training_sessions.SessionPlan(
+                    title="隐私扫描培训",
+                    department="comprehensive",
+                    modules=["core.law"],
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=3),
+                    place="区会议室",
+                    capacity=50,
+                ),
+                None,
+            )
+            below = [
+                p
+                for p in self.people
+                if p["unit_id"] in (self.tree.township.id, self.tree.village.id)
+            ]
+            for person in below:
+                training_sessions.enrol(
+                    session,
+                    training,
+                    session.get(Person, person["id"]),
+                    channel=EnrolmentChannel.leader,
+                    by_user_id=None,
+                )
+            grant(
+                session,
+                session.get(Person, below[0]["id"]),
+                modules["core.law"],
+                granted_on=date.today(),
+                source=QualificationSource.manual,
+                granted_by_id=None,
+            )
+            session.commit()
 
     @property
     def clear_values(self) -> list[str]:
@@ -168,6 +220,9 @@ def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
             "job_id": session.exec(select(Job.id)).all(),
             "application_id": session.exec(select(Application.id)).all(),
             "volunteer_id": session.exec(select(Volunteer.id)).all(),
+            "session_id": session.exec(select(TrainingSession.id)).all(),
+            "enrolment_id": session.exec(select(TrainingEnrolment.id)).all(),
+            "code": ["core.law", "sample.notice_etiquette"],
         }
     for name in parameters:
         assert name in ids, f"GET {path}: no ids to fill {name!r} with"
