@@ -3,8 +3,9 @@
     python bench/bench_district_page.py [--calls 60]
 
 Calls ``core.volunteers.queries.district_page`` (what the list page and the API call) for
-random districts of the bench database (≈ 26,000 volunteers each), with the status filter and
-each sort, first pages and next pages (keyset cursor), and a name search. The baseline, in
+random districts of the bench database (≈ 26,000 volunteers each): every sort in both
+directions, first pages and next pages (keyset cursor), with the status filter, without it,
+with a name search and with a skill. The baseline, in
 the same run, is the hand-written SQL of the simplest case (the first 50 active volunteers of a
 district by id, one index range on ``(unit_path, status, id)``) sent through the same
 session; the same SQL ordered by number is shown beside it. When
@@ -66,8 +67,8 @@ def main() -> None:
             query = sa.text(BASELINE_SQL.format(order=order))
             return session.execute(query, {"low": low, "high": high}).all()
 
-        def page(district, sort, after=None, name=None):
-            filters = VolunteerFilters(unit=district, status="active", name=name)
+        def page(district, sort, after=None, **narrowing):
+            filters = VolunteerFilters(unit=district, **{"status": "active", **narrowing})
             return district_page(session, principal, filters, sort, PageRequest(after=after))
 
         cases = {
@@ -75,14 +76,29 @@ def main() -> None:
             "hand-written SQL, first page by number": "sql-number",
         }
         if district_page is not None:
+            # (sort, next page?, filters beyond status=active)
             cases.update(
                 {
-                    "first page, active, by number": ("number", False, None),
-                    "next page (cursor), by number": ("number", True, None),
-                    "first page, active, by name": ("name", False, None),
-                    "next page (cursor), by name": ("name", True, None),
-                    "first page, newest registered first": ("-registered_at", False, None),
-                    "name contains 王, by number": ("number", False, "王"),
+                    "first page, active, by number": ("number", False, {}),
+                    "next page (cursor), by number": ("number", True, {}),
+                    "first page, by number descending": ("-number", False, {}),
+                    "first page, active, by name": ("name", False, {}),
+                    "next page (cursor), by name": ("name", True, {}),
+                    "first page, by name descending": ("-name", False, {}),
+                    "next page (cursor), by name descending": ("-name", True, {}),
+                    "first page, oldest registered first": ("registered_at", False, {}),
+                    "first page, newest registered first": ("-registered_at", False, {}),
+                    "next page (cursor), newest registered first": ("-registered_at", True, {}),
+                    "every status, by number": ("number", False, {"status": None}),
+                    "status suspended, by number": ("number", False, {"status": "suspended"}),
+                    "name contains 王, by number": ("number", False, {"name": "王"}),
+                    "name contains 王, by name": ("name", False, {"name": "王"}),
+                    "skill first_aid, by number": ("number", False, {"skill": "first_aid"}),
+                    "skill first_aid, newest first": (
+                        "-registered_at",
+                        False,
+                        {"skill": "first_aid"},
+                    ),
                 }
             )
         samples = {case: [] for case in cases}
@@ -96,7 +112,7 @@ def main() -> None:
                     order = "id" if spec is None else "number"
                     samples[case].append(timed(lambda d=district, o=order: baseline(d, o))[0])
                     continue
-                sort, next_page, name = spec
+                sort, next_page, narrowing = spec
                 after = None
                 if next_page:
                     key = (district.id, sort)
@@ -104,9 +120,9 @@ def main() -> None:
                         cursors[key] = page(district, sort).next_cursor
                     after = cursors[key]
                 seconds, result = timed(
-                    lambda d=district, s=sort, a=after, n=name: page(d, s, a, n)
+                    lambda d=district, s=sort, a=after, n=narrowing: page(d, s, a, **n)
                 )
-                assert len(result.rows) == 50 or name, (case, len(result.rows))
+                assert len(result.rows) == 50 or "name" in narrowing, (case, len(result.rows))
                 samples[case].append(seconds)
     base = median_ms(samples["baseline: hand-written SQL, first page by id"])
     rows = [

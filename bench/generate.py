@@ -12,7 +12,8 @@ with ``core.migrate.upgrade`` (every installed plugin's branch), then loads with
   are summed), so the roll-up has both cases;
 * 1,000,000 people and as many volunteers (with their team memberships): 95 % at villages, 5 %
   held by townships, spread by a hash of the id as in the reference measurement; statuses
-  90 % active, 5 % suspended, 5 % left; numbers ``<district code>2024<8 digits>``.
+  90 % active, 5 % suspended, 5 % left; numbers ``<district code>2024<8 digits>``; 30 % of the
+  people with one or two skills; registrations spread over six years.
 
 Secondary indexes are dropped during the load and built again after it (their definitions
 are read from the catalogue, so the schema stays the migrations'), then ``VACUUM ANALYZE``.
@@ -21,13 +22,16 @@ About 1 minute on 2 vCPU.
 
 import argparse
 import csv
+import json
 import random
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import common  # noqa: F401  (puts the project on sys.path)
 import sqlalchemy as sa
 from common import BENCH_URL, ROOT, admin_url
+
+from core.people.taxonomy import SKILLS
 
 DISTRICTS_CSV = ROOT / "core" / "demo" / "chongqing-districts.csv"
 TOWNSHIPS = 1_031
@@ -42,6 +46,7 @@ GIVEN = (
     "子轩晨雨婷博文嘉琪思远俊杰"
 )
 NOW = datetime(2026, 1, 15, tzinfo=UTC)
+SKILL_KEYS = sorted(SKILLS)
 
 
 def create_database(fresh: bool) -> bool:
@@ -259,14 +264,30 @@ def load(volunteers: int, seed: int) -> dict[str, float]:
         def district_of(path: str) -> int:
             return int(path.split(".")[1])
 
+        def registered_at(i: int) -> str:
+            # Registrations spread over the six years before NOW, several per second.
+            return (NOW - timedelta(seconds=(volunteers - i) * 190 + (i * 7919) % 97)).isoformat()
+
         started = time.perf_counter()
+        # Names, and skills for 30 % of the people (one or two each); the volunteer rows
+        # carry copies of both for the district list.
+        names = [
+            rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if i % 3 else "")
+            for i in range(1, volunteers + 1)
+        ]
+        skills = [
+            json.dumps(sorted(rng.sample(SKILL_KEYS, rng.choice((1, 1, 2)))))
+            if rng.random() < 0.3
+            else "[]"
+            for _ in range(volunteers)
+        ]
         people = (
             (
                 i,
                 (u := holder(i))[0],
                 u[5],
-                rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if i % 3 else ""),
-                "[]",
+                names[i - 1],
+                skills[i - 1],
                 "{}",
                 NOW.isoformat(),
             )
@@ -289,14 +310,28 @@ def load(volunteers: int, seed: int) -> dict[str, float]:
                 u[5],
                 f"{district_code[district_of(u[5])]}2024{i:08d}",
                 statuses[(i * 7919) % 20],
-                NOW.isoformat(),
+                registered_at(i),
+                district_of(u[5]),
+                names[i - 1],
+                skills[i - 1],
             )
             for i in range(1, volunteers + 1)
         )
         copy(
             cursor,
             "volunteer",
-            ["id", "person_id", "unit_id", "unit_path", "number", "status", "registered_at"],
+            [
+                "id",
+                "person_id",
+                "unit_id",
+                "unit_path",
+                "number",
+                "status",
+                "registered_at",
+                "district_id",
+                "name",
+                "skills",
+            ],
             volunteer_rows,
         )
         memberships = (

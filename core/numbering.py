@@ -21,6 +21,9 @@ def next_number(session: Session, series: str, scope: str, year: int) -> int:
             NumberSequence.year == year,
         )
         .with_for_update()
+        # The row as locked now, not as this session last saw it (a block may have been
+        # taken since by a statement the session does not track).
+        .execution_options(populate_existing=True)
     )
     row = session.exec(query).first()
     if row is None:
@@ -34,6 +37,30 @@ def next_number(session: Session, series: str, scope: str, year: int) -> int:
     session.add(row)
     session.flush()
     return row.last
+
+
+def take_block(session: Session, series: str, scope: str, year: int, count: int) -> int:
+    """Take ``count`` consecutive numbers in one statement; return the first.
+
+    ``UPDATE … SET last = last + count RETURNING last`` locks the series row like
+    :func:`next_number` does, so blocks and single numbers never overlap.
+    """
+    table = NumberSequence.__table__
+    advance = (
+        table.update()
+        .where(table.c.series == series, table.c.scope == scope, table.c.year == year)
+        .values(last=table.c.last + count)
+        .returning(table.c.last)
+    )
+    last = session.execute(advance).scalar()
+    if last is None:
+        session.execute(
+            _insert_ignoring_duplicates(session).values(
+                series=series, scope=scope, year=year, last=0
+            )
+        )
+        last = session.execute(advance).scalar_one()
+    return last - count + 1
 
 
 def _insert_ignoring_duplicates(session: Session) -> sa.Insert:

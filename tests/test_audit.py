@@ -15,13 +15,16 @@ from click.testing import CliRunner
 from sqlmodel import func, select
 
 from core.accounts.models import ApiToken, User
-from core.audit import recorder
-from core.audit.models import AuditEntry
+from core.audit import bulk, recorder
+from core.audit.bulk import BULK_EVENT, ids_of, rows_digest
+from core.audit.models import AuditEntry, AuditObjectRange
 from core.audit.recorder import GENESIS, entry_hash, record
 from core.audit.verify import verify_chain
 from core.certificates.services import issue_certificate
 from core.cli import CliState, cli
 from core.db import transaction
+from core.imports import services as import_services
+from core.imports.models import ImportBatch
 from core.jobs import Job, JobStatus, enqueue
 from core.notifications import services as notifications
 from core.notifications.models import Notification
@@ -40,7 +43,7 @@ from core.training.models import EnrolmentChannel
 from core.units.models import Unit, UnitLevel, utcnow
 from core.units.services import create_unit
 from core.volunteers import profile as volunteer_profile
-from core.volunteers.models import TeamRole
+from core.volunteers.models import TeamMembership, TeamRole, Volunteer
 from core.volunteers.services import enroll
 from tests.support.fixtures import TEST_PASSWORD
 from tests.support.web import sign_in
@@ -1087,6 +1090,274 @@ def test_the_chain_stays_intact_under_concurrent_writers(platform, unit_tree):
     assert stress == writers * commits
     assert total == 14 + writers * commits * 3  # each commit: unit insert, path update, event
     assert (report.ok, report.checked) == (True, total), report
+
+
+# -- bulk entries ------------------------------------------------------------------------
+
+
+IMPORTER = recorder.AuditActor(None, "importer", "10.0.0.9", "core.volunteer.import")
+
+
+def import_volunteers(platform, unit_tree, rows: list[list[str]]) -> int:
+    """Import ``rows`` (name, resident ID, team code, mobile) into the district; the batch id."""
+    content = "姓名,身份证号,队伍代码,手机号\n" + "".join(",".join(row) + "\n" for row in rows)
+    with platform.session_factory() as session:
+        batch = import_services.create_batch(
+            session,
+            kind="volunteers",
+            unit=session.get(Unit, unit_tree.district.id),
+            name="名册.csv",
+            content=content.encode(),
+            by_user_id=None,
+        )
+        session.commit()
+    assert import_services.run_batch(
+        platform.session_factory, platform.keyring, platform.plugins, batch.id, actor=IMPORTER
+    )
+    return batch.id
+
+
+def roster(count: int, phone_prefix: str = "138") -> list[list[str]]:
+    teams = ["500103002001", "500103001001", "500103002"]
+    return [
+        [
+            f"导入{n}",
+            valid_id(f"50010319{70 + n}0101{n:03d}"),
+            teams[n % 3],
+            f"{phone_prefix}{n:08d}",
+        ]
+        for n in range(count)
+    ]
+
+
+def bulk_entries(platform) -> list[AuditEntry]:
+    return [e for e in all_entries(platform) if e.event == BULK_EVENT]
+
+
+def ids_in(session, model) -> set[int]:
+    return set(session.exec(select(model.id)))
+
+
+def test_an_import_is_recorded_by_one_chained_entry_per_chunk_listing_exactly_its_ids(
+    platform, settings, unit_tree, monkeypatch
+):
+    monkeypatch.setattr(import_services, "CHUNK", 4)
+    before = last_id(platform)
+    batch_id = import_volunteers(platform, unit_tree, roster(10))
+    entries = entries_after(platform, before)
+    bulk = [e for e in entries if e.event == BULK_EVENT]
+    assert len(bulk) == 3  # 10 rows in chunks of 4
+    # no entry per row: the bulk statements were not captured one by one
+    assert not {"person", "volunteer", "team_membership"} & {e.object_type for e in entries}
+    # the deepest unit all of a chunk's rows lie under: the last chunk is one township's
+    paths = [unit_tree.district.path, unit_tree.district.path, unit_tree.township.path]
+    chunks = zip(bulk, ([2, 5], [6, 9], [10, 11]), (4, 4, 2), paths, strict=True)
+    for entry, rows, count, path in chunks:
+        assert (entry.username, entry.address, entry.action) == (
+            "importer",
+            "10.0.0.9",
+            "core.volunteer.import",
+        )
+        assert (entry.object_type, entry.object_id) == ("import_batch", str(batch_id))
+        assert entry.after["batch"] == batch_id
+        assert (entry.after["rows"], entry.after["count"]) == (rows, count)
+        assert entry.unit_path == path
+        assert len(entry.after["digest"]) == 64
+    with platform.session_factory() as session:
+        listed: dict[str, list[int]] = {}
+        for entry in bulk:
+            for table, runs in entry.after["ids"].items():
+                listed.setdefault(table, []).extend(ids_of(runs))
+            # the digest pins the rows as written: recomputed from them, it is the same
+            assert rows_digest(session, entry.after["ids"]) == entry.after["digest"]
+        assert {table: sorted(ids) for table, ids in listed.items()} == {
+            "person": sorted(ids_in(session, Person)),
+            "volunteer": sorted(ids_in(session, Volunteer)),
+            "team_membership": sorted(ids_in(session, TeamMembership)),
+        }
+        assert len(listed["volunteer"]) == 10
+        # the copies the district list reads, written with the rows
+        volunteer = session.exec(select(Volunteer).order_by(Volunteer.id)).first()
+        person = session.get(Person, volunteer.person_id)
+        assert (volunteer.district_id, volunteer.name) == (unit_tree.district.id, person.name)
+        # a row changed afterwards no longer matches the digest of its import
+        person.name = "改名"
+        session.commit()
+        assert rows_digest(session, bulk[0].after["ids"]) != bulk[0].after["digest"]
+        report = verify_chain(session)
+    assert (report.ok, report.checked) == (True, len(all_entries(platform)))
+    result = invoke_verify(settings)
+    assert result.exit_code == 0, result.output
+
+
+def test_bulk_entries_keep_sensitive_values_out_of_the_trail(platform, unit_tree):
+    rows = roster(3)
+    import_volunteers(platform, unit_tree, rows)
+    trail = raw_trail(platform)
+    for _, id_number, _, phone in rows:
+        assert id_number not in trail and phone not in trail
+
+
+def _drop_an_id(connection, entry: AuditEntry) -> None:
+    after = dict(entry.after)
+    after["ids"] = {**after["ids"], "volunteer": [[entry.after["ids"]["volunteer"][0][0] + 1] * 2]}
+    connection.execute(
+        sa.update(AuditEntry.__table__)
+        .where(AuditEntry.__table__.c.id == entry.id)
+        .values(after=after)
+    )
+
+
+def _widen_the_index(connection, entry: AuditEntry) -> None:
+    ranges = AuditObjectRange.__table__
+    connection.execute(
+        sa.update(ranges)
+        .where(ranges.c.entry_id == entry.id, ranges.c.object_type == "volunteer")
+        .values(last_id=ranges.c.last_id + 100)
+    )
+
+
+def _unindex(connection, entry: AuditEntry) -> None:
+    ranges = AuditObjectRange.__table__
+    connection.execute(sa.delete(ranges).where(ranges.c.entry_id == entry.id))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (_drop_an_id, "its content does not match its hash"),
+        (_widen_the_index, "the index of the records it covers does not match it"),
+        (_unindex, "the index of the records it covers does not match it"),
+    ],
+    ids=["entry-altered", "index-widened", "index-removed"],
+)
+def test_tampering_with_an_import_entry_or_its_index_is_detected(
+    platform, settings, unit_tree, tamper, problem
+):
+    import_volunteers(platform, unit_tree, roster(3))
+    (entry,) = bulk_entries(platform)
+    assert invoke_verify(settings).exit_code == 0
+    with platform.engine.begin() as connection:
+        tamper(connection, entry)
+    with platform.session_factory() as session:
+        report = verify_chain(session)
+    assert (report.ok, report.broken_at, report.problem) == (False, entry.id, problem)
+    result = invoke_verify(settings)
+    assert result.exit_code == 1
+    assert f"audit chain BROKEN at entry {entry.id}: {problem}" in result.output
+
+
+def test_a_reimport_updates_and_records_each_change_row_by_row(platform, unit_tree):
+    import_volunteers(platform, unit_tree, roster(3))
+    with platform.session_factory() as session:
+        counts = [len(ids_in(session, model)) for model in (Person, Volunteer, TeamMembership)]
+    before = last_id(platform)
+    import_volunteers(platform, unit_tree, roster(3))  # the same file: nothing changes
+    assert {(e.event, e.object_type) for e in entries_after(platform, before)} == {
+        ("insert", "import_batch"),
+        ("update", "import_batch"),
+    }
+    changed = roster(3, phone_prefix="139")
+    changed[1][0] = "改名导入"
+    before = last_id(platform)
+    batch_id = import_volunteers(platform, unit_tree, changed)
+    with platform.session_factory() as session:
+        assert [len(ids_in(session, m)) for m in (Person, Volunteer, TeamMembership)] == counts
+        batch = session.get(ImportBatch, batch_id)
+        assert (batch.created, batch.updated) == (0, 3)
+        renamed = session.exec(select(Person).where(Person.name == "改名导入")).one()
+        volunteer = session.exec(select(Volunteer).where(Volunteer.person_id == renamed.id)).one()
+        assert volunteer.name == "改名导入"  # the list's copy follows
+    entries = entries_after(platform, before)
+    assert BULK_EVENT not in {e.event for e in entries}
+    people = [e for e in entries if e.object_type == "person"]
+    assert len(people) == 3 and {e.username for e in people} == {"importer"}
+    assert all(set(e.after) >= {"phone"} and e.after["phone"].startswith("139") for e in people)
+    (rename,) = [e for e in entries if e.object_type == "volunteer"]
+    assert (rename.before["name"], rename.after["name"]) == ("导入1", "改名导入")
+
+
+def test_a_chunk_the_database_refuses_is_stored_again_row_by_row_and_audited_as_stored(
+    platform, settings, unit_tree, monkeypatch
+):
+    """A person registered meanwhile makes the chunk's bulk insert fail; the chunk is stored
+    again row by row, and the trail lists only what was finally written."""
+    monkeypatch.setattr(import_services, "CHUNK", 10)
+    rows = roster(3)
+    insert_rows = bulk.insert_rows
+    raced = []
+
+    def insert_after_a_racer(session, table, new_rows):
+        if table.name == "person" and not raced:
+            raced.append(True)
+            racer = dict(new_rows[0], name="抢先")
+            insert_rows(session, table, [racer])  # rolled back with the failed chunk
+        insert_rows(session, table, new_rows)
+
+    monkeypatch.setattr(bulk, "insert_rows", insert_after_a_racer)
+    batch_id = import_volunteers(platform, unit_tree, rows)
+    entries = bulk_entries(platform)
+    assert [e.after["rows"] for e in entries] == [[2, 2], [3, 3], [4, 4]]
+    with platform.session_factory() as session:
+        batch = session.get(ImportBatch, batch_id)
+        assert (batch.created, batch.refused) == (3, 0)
+        assert "抢先" not in {p.name for p in session.exec(select(Person))}
+        assert sorted(v for e in entries for v in ids_of(e.after["ids"]["person"])) == sorted(
+            ids_in(session, Person)
+        )
+        assert verify_chain(session).ok
+
+
+async def test_the_trail_filtered_by_a_record_finds_the_import_that_wrote_it(
+    client, platform, unit_tree, admin
+):
+    batch_id = import_volunteers(platform, unit_tree, roster(3))
+    (entry,) = bulk_entries(platform)
+    volunteer_id = ids_of(entry.after["ids"]["volunteer"])[1]
+
+    async def listed(**query) -> list[dict]:
+        response = await client.get("/api/v1/audit", params=query, headers=admin.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    found = await listed(object_type="volunteer", object_id=str(volunteer_id))
+    assert [(e["id"], e["event"], e["username"]) for e in found] == [
+        (entry.id, BULK_EVENT, "importer")
+    ]
+    assert found[0]["after"]["ids"] == entry.after["ids"]
+    assert [e["id"] for e in await listed(object_type="person")] == [entry.id]
+    assert [e["id"] for e in await listed(object_type="import_batch", event=BULK_EVENT)] == [
+        entry.id
+    ]
+    assert await listed(object_type="volunteer", object_id=str(volunteer_id + 1000)) == []
+    assert await listed(object_type="volunteer", object_id="not-a-number") == []
+    # the page says what the entry stands for
+    await sign_in(client, admin.username, admin.password)
+    page = await client.get(
+        "/audit/", params={"object_type": "volunteer", "object_id": str(volunteer_id)}
+    )
+    assert page.status_code == 200
+    first, last = entry.after["ids"]["volunteer"][0]
+    assert f"import_batch {batch_id}" in page.text and "批量写入 3" in page.text
+    assert f"volunteer: {first}–{last}" in page.text and entry.after["digest"][:16] in page.text
+    english = await client.get("/audit/", params={"event": BULK_EVENT, "lang": "en"})
+    assert "Written in bulk: 3" in english.text
+
+
+def test_purging_a_bulk_entry_removes_its_index_and_keeps_the_chain(
+    platform, unit_tree, worker, broker, monkeypatch
+):
+    retention = platform.settings.audit_retention_days
+    with monkeypatch.context() as patch:
+        patch.setattr(recorder, "utcnow", lambda: utcnow() - timedelta(days=retention + 1))
+        import_volunteers(platform, unit_tree, roster(2))
+    with transaction(platform.session_factory) as session:
+        enqueue(session, "core.purge_audit")
+    broker.join("core", fail_fast=True)
+    with platform.session_factory() as session:
+        assert bulk_entries(platform) == []
+        assert session.exec(select(func.count()).select_from(AuditObjectRange)).one() == 0
+        assert verify_chain(session).ok
 
 
 # -- reading the trail -------------------------------------------------------------------

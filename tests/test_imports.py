@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import func, select
 
+from core.audit.bulk import ids_of
 from core.audit.models import AuditEntry
 from core.cli import CliState, cli
 from core.files.models import StoredFile
@@ -98,6 +99,23 @@ def counts(platform) -> tuple[int, int, int]:
         )
 
 
+def listed_ids(entries: list[AuditEntry]) -> dict[str, set[int]]:
+    """Every id the bulk entries list, per table."""
+    listed: dict[str, set[int]] = {}
+    for entry in entries:
+        for table, runs in entry.after["ids"].items():
+            listed.setdefault(table, set()).update(ids_of(runs))
+    return listed
+
+
+def written_ids(session) -> dict[str, set[int]]:
+    """Every id of the tables a volunteer import writes."""
+    return {
+        model.__tablename__: set(session.exec(select(model.id)))
+        for model in (Person, Volunteer, TeamMembership)
+    }
+
+
 async def wait_for(client, unit: Unit, headers: dict, batch_id: int) -> dict:
     url = f"/api/v1/units/{unit.id}/imports/volunteers"
     for _ in range(600):
@@ -154,14 +172,15 @@ async def test_mixed_rows_lose_nothing_and_a_rerun_duplicates_nothing(
         assert (person.unit_id, person.unit_path) == (team.id, team.path)
         assert person.skills == ["driving"] and person.education == "senior"
         assert person.phone == "13800000001"
-        # the import is on the record, and the rows' writes are audited as the uploader's
-        entries = session.exec(
-            select(AuditEntry.object_type, func.count())
-            .where(AuditEntry.user_id == office.user_id)
-            .group_by(AuditEntry.object_type)
-        ).all()
-        assert {"import_batch", "person", "volunteer", "team_membership"} <= dict(entries).keys()
-        assert dict(entries)["person"] == 23
+        # the rows' writes are audited as the uploader's: one bulk entry per chunk that stored
+        # rows, naming the batch and listing every person, volunteer and membership written
+        bulk = session.exec(select(AuditEntry).where(AuditEntry.event == "bulk_insert")).all()
+        assert len(bulk) == 4  # 34 rows in chunks of 7: the fifth holds only refused rows
+        assert {(e.user_id, e.object_type, e.object_id) for e in bulk} == {
+            (office.user_id, "import_batch", str(first["id"]))
+        }
+        assert sum(e.after["count"] for e in bulk) == 23
+        assert listed_ids(bulk) == written_ids(session)
         # the upload held ID numbers in clear: emptied once imported, its name and size kept
         upload_row = session.get(StoredFile, session.get(ImportBatch, first["id"]).file_id)
         assert upload_row.content == b"" and upload_row.size == len(content)
@@ -475,7 +494,7 @@ def test_cli_imports_volunteers_in_process_with_a_progress_bar(
     assert counts(platform) == (12, 12, 12)
     with platform.session_factory() as session:
         entry = session.exec(
-            select(AuditEntry).where(AuditEntry.object_type == "person").limit(1)
+            select(AuditEntry).where(AuditEntry.event == "bulk_insert").limit(1)
         ).one()
         assert entry.username == "cli"
     unknown = invoke("import", "volunteers", str(path), "--unit", "999")

@@ -37,3 +37,31 @@ class AuditEntry(SQLModel, table=True):
     outcome: str = Field(default="ok", max_length=16)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditObjectRange(SQLModel, table=True):
+    """Ids of one table that a bulk entry stands for, as a closed range (a search index).
+
+    A bulk entry (``core.audit.bulk``) lists the ids it wrote in its hashed ``after``; these
+    rows repeat them so that filtering the trail by one record finds the entry by an index.
+    They are derived data: ``pingan audit verify`` checks them against the entries.
+    """
+
+    __tablename__ = "audit_object_range"
+    __audit__ = False
+    __table_args__ = (
+        sa.Index("ix_audit_object_range_lookup", "object_type", "first_id", "last_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("audit_entry.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    object_type: str = Field(max_length=64)
+    first_id: int
+    last_id: int

@@ -9,7 +9,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from core.access import scope_predicate
 from core.accounts.principal import Principal
-from core.audit.models import AuditEntry
+from core.audit.models import AuditEntry, AuditObjectRange
 
 
 @dataclass
@@ -47,13 +47,37 @@ def audit_query(
         (AuditEntry.event, wanted.event),
         (AuditEntry.action, wanted.action),
         (AuditEntry.username, wanted.username),
-        (AuditEntry.object_type, wanted.object_type),
-        (AuditEntry.object_id, wanted.object_id),
     ):
         if value:
             query = query.where(column == value)
+    if wanted.object_type or wanted.object_id:
+        query = query.where(about(wanted.object_type, wanted.object_id))
     if wanted.since:
         query = query.where(AuditEntry.at >= wanted.since)
     if wanted.until:
         query = query.where(AuditEntry.at < wanted.until)
     return query.order_by(col(AuditEntry.id).desc())
+
+
+def about(object_type: str | None, object_id: str | None) -> sa.ColumnElement[bool]:
+    """Entries about a kind of record, or one record: its own, and bulk entries listing it.
+
+    A bulk entry (``core.audit.bulk``) is about the operation (an import batch) but lists
+    every id it wrote; those are found through their index, ``audit_object_range``.
+    """
+    own = []
+    if object_type:
+        own.append(AuditEntry.object_type == object_type)
+    if object_id:
+        own.append(AuditEntry.object_id == object_id)
+    listed = select(AuditObjectRange.entry_id)
+    if object_type:
+        listed = listed.where(AuditObjectRange.object_type == object_type)
+    if object_id:
+        if not object_id.isdigit() or int(object_id) >= 2**62:
+            return sa.and_(*own)
+        listed = listed.where(
+            AuditObjectRange.first_id <= int(object_id),
+            AuditObjectRange.last_id >= int(object_id),
+        )
+    return sa.or_(sa.and_(*own), col(AuditEntry.id).in_(listed))

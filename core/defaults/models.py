@@ -1,7 +1,7 @@
 """Core's tables."""
 
 from core.accounts.models import ApiToken, LoginFailure, RoleGrant, User, UserSession
-from core.audit.models import AuditEntry
+from core.audit.models import AuditEntry, AuditObjectRange
 from core.files.models import StoredFile
 from core.hookspecs import hookimpl
 from core.imports.models import ImportBatch
@@ -38,6 +38,7 @@ def register_models():
         UserSession,
         LoginFailure,
         AuditEntry,
+        AuditObjectRange,
         Volunteer,
         TeamMembership,
         SpecialTeamMembership,

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.audit.bulk import BulkWrite
 from core.audit.recorder import ACTOR, AuditActor
 from core.db import SessionFactory
 from core.errors import DomainError, FieldError
@@ -39,13 +40,19 @@ from core.imports.reader import (
     open_sheet,
     write_workbook,
 )
-from core.numbering import next_number
+from core.numbering import take_block
 from core.people.identity import parse_id_number
 from core.people.models import Person
-from core.people.services import PersonDetails, apply_details, check_details, id_index
+from core.people.services import (
+    PersonDetails,
+    apply_details,
+    check_details,
+    id_index,
+    person_values,
+)
 from core.people.taxonomy import EDUCATION, SKILLS
 from core.security.fields import Keyring
-from core.units.models import NumberSequence, Unit, UnitLevel, utcnow
+from core.units.models import Unit, UnitLevel, utcnow
 from core.volunteers.models import TeamMembership, TeamRole, Volunteer, VolunteerStatus
 
 CHUNK = 500
@@ -723,8 +730,11 @@ class VolunteerRows(RowHandler):
         chunk: list[tuple[int, list[str | None]]],
         refusals: Refusals,
     ) -> tuple[int, int]:
-        """Check every row, then write the chunk's people, volunteers and memberships in bulk.
+        """Check every row, then write the chunk's new people, volunteers and memberships in bulk.
 
+        New rows are written as plain dicts (``core.audit.bulk``: COPY on PostgreSQL) and
+        recorded by one audit entry for the chunk, listing their ids; people and volunteers
+        already there are updated through the session, audited row by row with what changed.
         A person listed twice in one chunk is written once and then updated by the later row,
         as if the rows had come in separate files.
         """
@@ -738,6 +748,12 @@ class VolunteerRows(RowHandler):
                 continue
             index = id_index(self.keyring, parse_id_number(details.id_number).value)
             pending.append(_Valid(number, cells, details, team, index))
+        bulk = BulkWrite(
+            session,
+            object_type="import_batch",
+            object_id=batch.id,
+            detail={"batch": batch.id, "rows": [chunk[0][0], chunk[-1][0]]},
+        )
         created = updated = 0
         while pending:
             keys: set[str] = set()
@@ -745,13 +761,14 @@ class VolunteerRows(RowHandler):
             for row in pending:
                 (later if row.index in keys else now).append(row)
                 keys.add(row.index)
-            more_created, more_updated = self._store_valid(session, now, refusals)
+            more_created, more_updated = self._store_valid(session, now, refusals, bulk)
             created, updated = created + more_created, updated + more_updated
             pending = later
+        bulk.record(count=created)
         return created, updated
 
     def _store_valid(
-        self, session: Session, valid: list[_Valid], refusals: Refusals
+        self, session: Session, valid: list[_Valid], refusals: Refusals, bulk: BulkWrite
     ) -> tuple[int, int]:
         """Write rows with distinct keys: new people and volunteers in bulk, others updated."""
         people = {
@@ -769,8 +786,8 @@ class VolunteerRows(RowHandler):
             )
         }
         created = updated = 0
-        new_people: list[Person] = []
-        enrol: list[tuple[Person, Team, str]] = []
+        new_people: list[dict[str, Any]] = []
+        enrol: list[tuple[dict[str, Any], Team, str]] = []
         transfers: list[tuple[Volunteer, Person, Team]] = []
         for row in valid:
             person = people.get(row.index)
@@ -790,25 +807,16 @@ class VolunteerRows(RowHandler):
                 )
                 continue
             if person is None:
-                person = Person(
-                    unit_id=row.team.id,
-                    unit_path=row.team.path,
-                    name=row.details.name,
-                    # Given, not defaulted: pydantic inspects a default factory's signature on
-                    # every construction, which costs more than the whole rest of the row.
-                    skills=[],
-                    availability={},
-                    created_at=self.now,
-                )
-                apply_details(person, row.details, self.keyring)
-                new_people.append(person)
-                enrol.append((person, row.team, row.index))
+                values = person_values(row.details, self.keyring)
+                values.update(unit_id=row.team.id, unit_path=row.team.path, created_at=self.now)
+                new_people.append(values)
+                enrol.append((values, row.team, row.index))
                 created += 1
                 continue
             apply_details(person, row.details, self.keyring)
             if volunteer is None:
                 person.unit_id, person.unit_path = row.team.id, row.team.path
-                enrol.append((person, row.team, row.index))
+                enrol.append((_listed(person), row.team, row.index))
                 created += 1
                 continue
             if volunteer.import_key is None:
@@ -816,52 +824,59 @@ class VolunteerRows(RowHandler):
             if volunteer.unit_id != row.team.id:
                 transfers.append((volunteer, person, row.team))
             updated += 1
-        assign_ids(session, new_people)
-        session.add_all(new_people)
+        bulk.insert(Person.__table__, new_people)
         session.flush()
-        self._enrol(session, enrol)
+        self._enrol(session, enrol, bulk)
         self._transfer(session, transfers)
         session.flush()
         return created, updated
 
-    def _enrol(self, session: Session, enrol: list[tuple[Person, Team, str]]) -> None:
-        """Make volunteers of new people, numbered per district, each in their team."""
+    def _enrol(
+        self, session: Session, enrol: list[tuple[dict[str, Any], Team, str]], bulk: BulkWrite
+    ) -> None:
+        """Make volunteers of new people, numbered per district, each in their team.
+
+        Each district's numbers are taken as one block (``core.numbering.take_block``).
+        """
         if not enrol:
             return
-        by_district: dict[int, list[tuple[Person, Team, str]]] = {}
+        by_district: dict[int, list[tuple[dict[str, Any], Team, str]]] = {}
         for item in enrol:
             by_district.setdefault(item[1].district_id, []).append(item)
         year = self.today.year
-        volunteers: list[tuple[Volunteer, Team]] = []
+        volunteers: list[dict[str, Any]] = []
         for district_id, items in sorted(by_district.items()):
             prefix = self.district_codes.get(district_id, str(district_id))
-            numbers = take_numbers(session, prefix, year, len(items))
-            for (person, team, key), number in zip(items, numbers, strict=True):
-                volunteer = Volunteer(
-                    person_id=person.id,
-                    unit_id=team.id,
-                    unit_path=team.path,
-                    number=number,
-                    status=VolunteerStatus.active,
-                    import_key=key,
-                    registered_at=self.now,
+            first = take_block(session, "volunteer", prefix, year, len(items))
+            for sequence, (person, team, key) in enumerate(items, start=first):
+                volunteers.append(
+                    {
+                        "person_id": person["id"],
+                        "unit_id": team.id,
+                        "unit_path": team.path,
+                        "number": f"{prefix}{year}{sequence:06d}",
+                        "status": VolunteerStatus.active.value,
+                        "registered_at": self.now,
+                        "import_key": key,
+                        "district_id": team.district_id,
+                        "name": person["name"],
+                        "skills": person["skills"],
+                    }
                 )
-                volunteers.append((volunteer, team))
-        assign_ids(session, [volunteer for volunteer, _ in volunteers])
-        session.add_all([volunteer for volunteer, _ in volunteers])
-        session.flush()
-        memberships = [
-            TeamMembership(
-                volunteer_id=volunteer.id,
-                unit_id=team.id,
-                unit_path=team.path,
-                role=TeamRole.member,
-                since=self.today,
-            )
-            for volunteer, team in volunteers
-        ]
-        assign_ids(session, memberships)
-        session.add_all(memberships)
+        bulk.insert(Volunteer.__table__, volunteers)
+        bulk.insert(
+            TeamMembership.__table__,
+            [
+                {
+                    "volunteer_id": volunteer["id"],
+                    "unit_id": volunteer["unit_id"],
+                    "unit_path": volunteer["unit_path"],
+                    "role": TeamRole.member.value,
+                    "since": self.today,
+                }
+                for volunteer in volunteers
+            ],
+        )
 
     def _transfer(self, session: Session, transfers: list[tuple[Volunteer, Person, Team]]) -> None:
         """Place volunteers whose team code changed in their new team (the old one ends today)."""
@@ -893,42 +908,9 @@ class VolunteerRows(RowHandler):
             )
 
 
-def assign_ids(session: Session, rows: list[Any]) -> None:
-    """Give new rows their ids from the table's sequence, in one query (PostgreSQL).
-
-    Rows whose ids are known are written with a plain executemany; without them the ORM
-    must ask for every id back (``INSERT … RETURNING`` over many rows), which on PostgreSQL
-    takes about twice as long. SQLite has no sequences: its rows get ids as they are written.
-    """
-    if not rows or session.get_bind().dialect.name != "postgresql":
-        return
-    table = type(rows[0]).__tablename__
-    ids = session.execute(
-        sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-        {"table": table, "n": len(rows)},
-    ).scalars()
-    for row, new_id in zip(rows, ids, strict=True):
-        row.id = new_id
-
-
-def take_numbers(session: Session, prefix: str, year: int, count: int) -> list[str]:
-    """``count`` consecutive volunteer numbers of a district, as ``enroll`` would give them.
-
-    The first is taken like any single number (row lock on the series); the rest are
-    reserved by moving the series on, in the same transaction.
-    """
-    first = next_number(session, "volunteer", prefix, year)
-    if count > 1:
-        series = session.exec(
-            select(NumberSequence).where(
-                NumberSequence.series == "volunteer",
-                NumberSequence.scope == prefix,
-                NumberSequence.year == year,
-            )
-        ).one()
-        series.last += count - 1
-        session.add(series)
-    return [f"{prefix}{year}{sequence:06d}" for sequence in range(first, first + count)]
+def _listed(person: Person) -> dict[str, Any]:
+    """What a new volunteer row copies from a person already registered."""
+    return {"id": person.id, "name": person.name, "skills": list(person.skills or [])}
 
 
 def batches_in_reach(principal: Any, kind: str) -> Any:
@@ -955,5 +937,4 @@ __all__ = [
     "error_workbook",
     "match_columns",
     "run_batch",
-    "take_numbers",
 ]

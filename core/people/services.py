@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -125,22 +126,35 @@ def create_person(session: Session, keyring: Keyring, unit: Unit, details: Perso
 
 def apply_details(person: Person, details: PersonDetails, keyring: Keyring) -> None:
     """Copy checked details onto ``person``, normalised, with what the ID number says."""
-    person.name = details.name.strip()
+    for column, value in person_values(details, keyring).items():
+        setattr(person, column, value)
+
+
+def person_values(details: PersonDetails, keyring: Keyring) -> dict[str, Any]:
+    """The columns checked details give a person, normalised, with what the ID number says.
+
+    Without an ID number the identity columns are left out (a person keeps the one they
+    have). Bulk writers use these values as they are; :func:`apply_details` sets them.
+    """
+    values: dict[str, Any] = {"name": details.name.strip()}
     if details.id_number:
         parsed = parse_id_number(details.id_number)
-        person.id_number = parsed.value
-        person.id_number_index = id_index(keyring, parsed.value)
-        person.gender = Gender.male if parsed.male else Gender.female
-        person.birth_date = parsed.birth_date
-    person.phone = normalise_mobile(details.phone) if details.phone else None
-    person.address = details.address or None
-    person.education = details.education or None
-    person.occupation = details.occupation or None
-    person.skills = sorted(set(details.skills))
-    person.availability = {day: sorted(set(parts)) for day, parts in details.availability.items()}
-    person.emergency_contact_name = details.emergency_contact_name or None
-    person.emergency_contact_phone = (
+        values["id_number"] = parsed.value
+        values["id_number_index"] = id_index(keyring, parsed.value)
+        values["gender"] = Gender.male if parsed.male else Gender.female
+        values["birth_date"] = parsed.birth_date
+    values["phone"] = normalise_mobile(details.phone) if details.phone else None
+    values["address"] = details.address or None
+    values["education"] = details.education or None
+    values["occupation"] = details.occupation or None
+    values["skills"] = sorted(set(details.skills))
+    values["availability"] = {
+        day: sorted(set(parts)) for day, parts in details.availability.items()
+    }
+    values["emergency_contact_name"] = details.emergency_contact_name or None
+    values["emergency_contact_phone"] = (
         normalise_mobile(details.emergency_contact_phone)
         if details.emergency_contact_phone
         else None
     )
+    return values

@@ -7,7 +7,9 @@ records and children pass to the unit it is merged into. Both happen in one tran
 every table of core and of every loaded plugin, found from the models themselves:
 
 * a table with a ``unit_path`` column is re-pathed (prefix rewrite, one UPDATE per table);
-* a table with a ``unit_id`` column referencing ``unit.id`` is re-held on a merge.
+* a table with a ``unit_id`` column referencing ``unit.id`` is re-held on a merge;
+* a table that also copies the district (``district_id``, the volunteer list's key) gets the
+  district of the new path.
 
 Left alone on purpose: ``audit_entry`` (append-only and hash-chained: an entry keeps the path
 its event happened under), ``unit_event`` (a unit's history stays the unit's) and
@@ -27,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.access import path_in
 from core.accounts.models import RoleGrant
 from core.audit.recorder import record
 from core.errors import DomainError, FieldError
@@ -42,6 +45,7 @@ from core.units.services import (
     record_event,
     refuse,
 )
+from core.volunteers.listing import district_of_path
 from core.volunteers.models import TeamMembership, TeamRole
 
 #: Tables whose ``unit_path`` is history and must not be rewritten.
@@ -143,7 +147,21 @@ def _rewrite_paths(
     for scoped in tables:
         if scoped.path is not None:
             counts[scoped.name] = _rewrite_prefix(session, scoped.path, old, new)
+            if "district_id" in scoped.table.c:
+                _set_district(session, scoped.table, new)
     return counts
+
+
+def _set_district(session: Session, table: sa.Table, path: str) -> None:
+    """Give the rows under ``path`` the district it lies in, where they name another."""
+    district = table.c.district_id
+    wanted = district_of_path(path)
+    session.execute(
+        table.update()
+        .where(path_in(table.c.unit_path, path))
+        .where(sa.or_(district.is_(None), district != wanted))
+        .values(district_id=wanted)
+    )
 
 
 def _check_active(unit: Unit, field_name: str) -> None:

@@ -31,16 +31,48 @@ class Volunteer(SQLModel, table=True):
 
     ``number`` is unit-coded (the registering district's code, the year and a sequence);
     ``national_number`` is the national volunteer system's unified number once known.
+
+    ``district_id``, ``name`` and ``skills`` are copies for the district list: the district
+    the volunteer's unit lies in (from ``unit_path``; none at the root) and the person's name
+    and skills. They let one index per sort hold everything a page of a district is found,
+    filtered and ordered by, so the page is read from the index alone
+    (``core.volunteers.queries``). ``core.volunteers.listing`` keeps them in step with the
+    person and the path on every flush; writers that go around the ORM (the importer, unit
+    moves) set them themselves.
     """
 
     __tablename__ = "volunteer"
-    # The district list: a page of one subtree, filtered by status, in id order.
-    __table_args__ = (sa.Index("ix_volunteer_unit_path_status_id", "unit_path", "status", "id"),)
+    __table_args__ = (
+        # Coverage: the active volunteers of a subtree counted from the index alone.
+        sa.Index("ix_volunteer_unit_path_status_id", "unit_path", "status", "id"),
+        # The district list, one index per sort; the INCLUDEd columns (PostgreSQL) are what
+        # the filters read, so a page never visits the table.
+        sa.Index(
+            "ix_volunteer_district_number",
+            "district_id",
+            "number",
+            postgresql_include=["id", "status", "name", "skills"],
+        ),
+        sa.Index(
+            "ix_volunteer_district_name",
+            "district_id",
+            "name",
+            "id",
+            postgresql_include=["status", "skills"],
+        ),
+        sa.Index(
+            "ix_volunteer_district_registered_at",
+            "district_id",
+            "registered_at",
+            "id",
+            postgresql_include=["status", "name", "skills"],
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", unique=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    unit_path: str = Field(sa_type=PATH_TYPE, index=True)
+    unit_path: str = Field(sa_type=PATH_TYPE)
     number: str = Field(max_length=32, unique=True)
     national_number: str | None = Field(default=None, max_length=32, unique=True)
     status: VolunteerStatus = Field(default=VolunteerStatus.active, sa_type=sa.String(16))
@@ -48,6 +80,9 @@ class Volunteer(SQLModel, table=True):
     certificate_number: str | None = Field(default=None, max_length=32, unique=True)
     certified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     import_key: str | None = Field(default=None, max_length=64, unique=True)
+    district_id: int | None = Field(default=None)
+    name: str = Field(default="", max_length=50)
+    skills: list[str] = Field(default_factory=list, sa_type=sa.JSON)
 
 
 class TeamMembership(SQLModel, table=True):
@@ -92,3 +127,7 @@ class KitIssue(SQLModel, table=True):
     issued_on: date
     recalled_on: date | None = None
     note: str | None = Field(default=None, max_length=200)
+
+
+# The session hook that keeps the list's copies (district, name, skills) in step.
+import core.volunteers.listing  # noqa: E402, F401

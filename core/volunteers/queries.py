@@ -1,22 +1,26 @@
 """The district's volunteer list: one page of a unit subtree, filtered, sorted, keyset-paged.
 
-:func:`district_page` is what the list page, the API and the benchmark call. Its scope is a
-path range on ``volunteer.unit_path`` (one range per grant reaching the list's unit, usually
-one), with the status as an equality: both are conditions of the index
-``ix_volunteer_unit_path_status_id`` (``unit_path, status, id``), so the rows of a subtree
-are found by an index range scan whatever the tree's size. Paging is by keyset: the next page
-continues after the last row's sort value and id (a cursor), so page 400 costs what page 1
-costs, where ``OFFSET`` would walk every row before it.
+:func:`district_page` is what the list page, the API and the benchmark call. A district's page
+is read from one index per sort — ``(district_id, number)``, ``(district_id, name, id)``,
+``(district_id, registered_at, id)`` — that carries, on PostgreSQL, everything the filters
+read (status, name, skills) as included columns: the scope is the index's first column, the
+rows come in the page's order, the filters are checked on the index entries, and the page's
+ids are read without visiting the table (an index-only scan). ``district_id``, ``name`` and
+``skills`` are copies on ``volunteer`` kept in step by ``core.volunteers.listing``. Below a
+district the path range is added (a township's few hundred rows are sorted directly); the
+whole city is read by the number index or sorted.
+
+Paging is by keyset: the next page continues after the last row's sort value (and id, for a
+sort key that repeats) with a row comparison the index starts from, so page 400 costs what
+page 1 costs, where ``OFFSET`` would walk every row before it.
 
 Sorts: ``number`` (the unit-coded volunteer number, unique), ``name`` and ``registered_at``,
 each ascending or descending (``-name``), ties broken by id.
 
-A page takes two queries (a deferred join): the page's ids from ``volunteer`` alone, sorted
-within the subtree's range, then those volunteers with their people and units by id. Measured
-on PostgreSQL 15 with 1,000,000 volunteers in 38 districts (≈ 26,000 each), a district's page
-takes 2–12 ms in number or registration order (any page), 60–110 ms in name order or with a
-name filter (each of the district's people is probed by key: ``person.name`` has no index);
-the whole city's page takes under 1 ms in number order and about 0.8 s in name order.
+A page takes two queries (a deferred join): the page's ids from ``volunteer`` alone, then
+those volunteers with their people and units by id. Measured on PostgreSQL 15 with 1,000,000
+volunteers in 38 districts (``bench/bench_district_page.py``, figures in ``bench/README.md``):
+a district's page takes a few milliseconds in every sort and with every filter.
 """
 
 import base64
@@ -32,13 +36,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from core.access import path_in, scope_predicate
+from core.access import path_in
 from core.accounts.principal import Principal
 from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.people.models import Person
 from core.people.taxonomy import SKILLS
 from core.units.models import Unit
+from core.volunteers.listing import district_of_path
 from core.volunteers.models import Volunteer, VolunteerStatus
 
 PAGE_SIZE = 50
@@ -131,37 +136,38 @@ def _bad(field: str, rule: str, detail: str) -> DomainError:
     )
 
 
+def in_subtree(path: str) -> sa.ColumnElement[bool]:
+    """The volunteers held under the unit at ``path``.
+
+    A district is an equality on ``district_id``, the first column of the list's indexes;
+    below a district the path range narrows it further; the root's range holds everyone.
+    """
+    district = district_of_path(path)
+    if district is None:
+        return path_in(Volunteer.unit_path, path)
+    if path.count(".") == 2:
+        return Volunteer.district_id == district
+    return sa.and_(Volunteer.district_id == district, path_in(Volunteer.unit_path, path))
+
+
 def scope_of(principal: Principal, unit: Unit | None, action: str = READ) -> sa.ColumnElement[bool]:
     """The volunteers the principal may ``action``: under ``unit`` if given, else all in reach.
 
-    A unit inside the principal's reach is one path range; a unit outside gives nothing.
+    A unit inside the principal's reach is one subtree; a unit outside gives nothing.
     """
     if unit is not None:
-        return (
-            path_in(Volunteer.unit_path, unit.path) if principal.can(action, unit) else sa.false()
-        )
-    return scope_predicate(Volunteer.unit_path, principal, action)
+        return in_subtree(unit.path) if principal.can(action, unit) else sa.false()
+    paths = principal.reach(action)
+    if not paths:
+        return sa.false()
+    return sa.or_(*(in_subtree(path) for path in paths))
 
 
-def person_value(column: Any, joined: bool) -> Any:
-    """A column of the volunteer's person: the joined column, or read per volunteer by key.
-
-    Below the root a correlated subquery rather than a join: the planner then probes
-    ``person`` by primary key for the volunteers the path range found (a district's tens of
-    thousands), instead of scanning every person in the city. For the whole city the query
-    joins ``person``, which a hash join reads faster than a million probes.
-    """
-    if joined:
-        return column
-    return select(column).where(Person.id == Volunteer.person_id).scalar_subquery()
-
-
-def skill_predicate(skill: str, joined: bool = True) -> sa.ColumnElement[bool]:
-    """People whose skills (a JSON list of vocabulary keys) include ``skill``."""
+def skill_predicate(skill: str) -> sa.ColumnElement[bool]:
+    """Volunteers whose skills (a JSON list of vocabulary keys) include ``skill``."""
     token = json.dumps(skill)  # '"first_aid"': quotes delimit the whole key
     escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    skills = sa.cast(person_value(Person.skills, joined), sa.Text)
-    return skills.like(f"%{escaped}%", escape="\\")
+    return sa.cast(Volunteer.skills, sa.Text).like(f"%{escaped}%", escape="\\")
 
 
 def filtered(
@@ -169,20 +175,16 @@ def filtered(
     principal: Principal,
     filters: VolunteerFilters,
     action: str,
-    joined: bool = False,
 ) -> SelectOfScalar[Any]:
-    """Add the scope and the filters to a query over ``Volunteer``.
-
-    With ``joined`` the query joins ``Person`` and filters on its columns directly.
-    """
+    """Add the scope and the filters to a query over ``Volunteer``."""
     query = query.where(scope_of(principal, filters.unit, action))
     if filters.status is not None:
         query = query.where(Volunteer.status == VolunteerStatus(filters.status).value)
     if filters.name:
         name = filters.name.strip()
-        query = query.where(person_value(Person.name, joined).contains(name, autoescape=True))
+        query = query.where(col(Volunteer.name).contains(name, autoescape=True))
     if filters.skill:
-        query = query.where(skill_predicate(filters.skill, joined))
+        query = query.where(skill_predicate(filters.skill))
     if filters.number:
         number = filters.number.strip().upper()
         query = query.where(
@@ -192,26 +194,13 @@ def filtered(
     return query
 
 
-def _whole_tree(principal: Principal, filters: VolunteerFilters, action: str) -> bool:
-    """Whether the list covers the root unit's subtree: every volunteer may be listed."""
-    paths = [filters.unit.path] if filters.unit is not None else principal.reach(action)
-    return any(path.count(".") == 1 for path in paths)
-
-
-def sort_key(sort: Sort, whole_tree: bool) -> Any:
-    """The expression the list is ordered and continued by.
-
-    Volunteer numbers begin with the registering district's code, so one district's
-    volunteers lie together in number order: walking the number index to the first page of
-    the last district would pass every volunteer before it. Below the root, the number is
-    therefore read from the subtree's path range and sorted (``|| ''`` keeps the planner off
-    the number index); for the whole city the number index is the fastest way.
-    """
-    if sort.key == SortKey.number:
-        return Volunteer.number if whole_tree else Volunteer.number + ""
-    if sort.key == SortKey.name:
-        return person_value(Person.name, whole_tree)
-    return Volunteer.registered_at
+def sort_key(sort: Sort) -> Any:
+    """The column the list is ordered and continued by."""
+    return {
+        SortKey.number: Volunteer.number,
+        SortKey.name: Volunteer.name,
+        SortKey.registered_at: Volunteer.registered_at,
+    }[sort.key]
 
 
 def page_query(
@@ -223,26 +212,25 @@ def page_query(
 ) -> SelectOfScalar[Any]:
     """The ids (and sort values) of one page, plus one row telling whether more follow.
 
-    Below the root only ``volunteer`` is read, by the index ``(unit_path, status, id)``, and
-    people are probed by key for a name; the page's records are loaded by id afterwards (a
-    deferred join).
+    Only ``volunteer`` is read: for a district, from the index of the sort alone. The page's
+    records are loaded by id afterwards (a deferred join).
     """
-    whole_tree = _whole_tree(principal, filters, action)
-    key = sort_key(sort, whole_tree)
-    query = select(Volunteer.id, key)
-    if whole_tree and (sort.key == SortKey.name or filters.name or filters.skill):
-        query = query.join(Person, Person.id == Volunteer.person_id)
-    query = filtered(query, principal, filters, action, joined=whole_tree)
+    key = sort_key(sort)
+    # Numbers are unique: ordered by the number alone, the (district_id, number) index gives
+    # the order; the other keys repeat and are ordered by id after them, as their indexes are.
+    order = [key] if sort.key == SortKey.number else [key, col(Volunteer.id)]
+    query = filtered(select(Volunteer.id, key), principal, filters, action)
     if page.after:
         value, last_id = decode_cursor(sort, page.after)
-        if sort.descending:
-            query = query.where((key < value) | ((key == value) & (Volunteer.id < last_id)))
-        else:
-            query = query.where((key > value) | ((key == value) & (Volunteer.id > last_id)))
+        # A row comparison, which the index starts its scan from (an OR of cases is not).
+        seen = sa.tuple_(*order)
+        values = [value] if sort.key == SortKey.number else [value, last_id]
+        bound = sa.tuple_(
+            *(sa.literal(item, column.type) for item, column in zip(values, order, strict=True))
+        )
+        query = query.where(seen < bound if sort.descending else seen > bound)
     if sort.descending:
-        order = [key.desc(), col(Volunteer.id).desc()]
-    else:
-        order = [key.asc(), col(Volunteer.id).asc()]
+        order = [column.desc() for column in order]
     return query.order_by(*order).limit(page.size + 1)
 
 
@@ -258,7 +246,7 @@ def encode_cursor(sort: Sort, row: VolunteerRow) -> str:
     """The cursor continuing after ``row``."""
     value: Any = {
         SortKey.number: row.volunteer.number,
-        SortKey.name: row.person.name,
+        SortKey.name: row.volunteer.name,
         SortKey.registered_at: row.volunteer.registered_at,
     }[sort.key]
     return make_cursor(sort, value, row.volunteer.id)
@@ -313,23 +301,17 @@ def district_page(
         raise _bad("skill", "choice", ", ".join(SKILLS))
     sort = Sort.parse(sort)
     page = page or PageRequest()
-    ids = [row[0] for row in session.exec(page_query(principal, filters, sort, page, action))]
-    more = len(ids) > page.size
-    ids = ids[: page.size]
-    found = (
-        {
-            volunteer.id: VolunteerRow(volunteer, person, unit)
-            for volunteer, person, unit in session.exec(
-                select(Volunteer, Person, Unit)
-                .join(Person, Person.id == Volunteer.person_id)
-                .join(Unit, Unit.id == Volunteer.unit_id)
-                .where(col(Volunteer.id).in_(ids))
-            )
-        }
-        if ids
-        else {}
-    )
-    rows = [found[volunteer_id] for volunteer_id in ids if volunteer_id in found]
+    keyed = page_query(principal, filters, sort, page, action).subquery("page")
+    order = [keyed.c[1], keyed.c.id]
+    found = session.exec(
+        select(Volunteer, Person, Unit)
+        .join_from(keyed, Volunteer, Volunteer.id == keyed.c.id)
+        .join(Person, Person.id == Volunteer.person_id)
+        .join(Unit, Unit.id == Volunteer.unit_id)
+        .order_by(*(column.desc() if sort.descending else column for column in order))
+    ).all()
+    more = len(found) > page.size
+    rows = [VolunteerRow(volunteer, person, unit) for volunteer, person, unit in found[: page.size]]
     return VolunteerPage(
         rows=rows,
         next_cursor=encode_cursor(sort, rows[-1]) if more and rows else None,
