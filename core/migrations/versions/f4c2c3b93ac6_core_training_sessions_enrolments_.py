@@ -1,7 +1,7 @@
 """core: training sessions, enrolments, quizzes, qualifications, plans, settings
 
 Revision ID: f4c2c3b93ac6
-Revises: dff1ed521675
+Revises: 4f1c2a9b7d30
 Create Date: 2026-11-29 04:29:19.033164
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'f4c2c3b93ac6'
-down_revision: str | Sequence[str] | None = 'dff1ed521675'
+down_revision: str | Sequence[str] | None = '4f1c2a9b7d30'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
