@@ -79,8 +79,7 @@ class MediationSetting(SQLModel, table=True):
 class Committee(SQLModel, table=True):
     """A people's mediation committee (调委会) formed at a unit.
 
-    ``abbreviation`` is the X of its case numbers ``（年）X人调字第N号``. ``seal_file_id``
-    is the image of its seal, never shown to volunteers.
+    ``abbreviation`` is the X of its case numbers ``（年）X人调字第N号``.
     """
 
     __tablename__ = "mediation_committee"
@@ -91,7 +90,6 @@ class Committee(SQLModel, table=True):
     kind: CommitteeKind = Field(sa_type=STR16)
     name: str = Field(max_length=100)
     abbreviation: str = Field(max_length=20, unique=True)
-    seal_file_id: int | None = Field(default=None, foreign_key="stored_file.id")
     established_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -167,6 +165,7 @@ class Dispute(SQLModel, table=True):
     amount_involved_fen: int | None = Field(default=None, ge=0)
     people_involved: int = Field(default=2, ge=1)
     risk_level: Risk = Field(default=Risk.none, sa_type=STR16)
+    risk_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     status: Status = Field(default=Status.registered, sa_type=STR24)
     outcome: Outcome | None = Field(default=None, sa_type=STR24)
     not_accepted_reason: NotAcceptedReason | None = Field(default=None, sa_type=STR24)

@@ -130,6 +130,7 @@ class NotAcceptedReason(StrEnum):
     court_accepted = "court_accepted"  # 人民法院已经受理或者处理
     police_accepted = "police_accepted"  # 公安机关已经受理或者处理
     agency_accepted = "agency_accepted"  # 其他机关已经受理或者处理
+    party_refused = "party_refused"  # 一方当事人明确拒绝调解 (Art. 17)
     other = "other"
 
 
@@ -315,6 +316,7 @@ NOT_ACCEPTED_LABELS = {
     NotAcceptedReason.court_accepted: Label("法院已受理", "already before a court"),
     NotAcceptedReason.police_accepted: Label("公安机关已受理", "already with the police"),
     NotAcceptedReason.agency_accepted: Label("其他机关已受理", "already with another agency"),
+    NotAcceptedReason.party_refused: Label("一方当事人明确拒绝调解", "a party clearly refuses"),
     NotAcceptedReason.other: Label("其他", "other"),
 }
 

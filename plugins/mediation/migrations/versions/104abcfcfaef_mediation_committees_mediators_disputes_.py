@@ -1,8 +1,8 @@
 """mediation: committees, mediators, disputes and their records
 
-Revision ID: 06d406a49574
+Revision ID: 104abcfcfaef
 Revises: 
-Create Date: 2026-11-29 04:24:59.046345
+Create Date: 2026-11-29 04:37:06.368314
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '06d406a49574'
+revision: str = '104abcfcfaef'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('mediation',)
 depends_on: str | Sequence[str] | None = 'dff1ed521675'
@@ -27,10 +27,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('abbreviation', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('seal_file_id', sa.Integer(), nullable=True),
     sa.Column('established_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['seal_file_id'], ['stored_file.id'], name=op.f('fk_mediation_committee_seal_file_id_stored_file')),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_mediation_committee_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mediation_committee')),
     sa.UniqueConstraint('abbreviation', name=op.f('uq_mediation_committee_abbreviation'))
@@ -163,6 +161,7 @@ def upgrade() -> None:
     sa.Column('amount_involved_fen', sa.Integer(), nullable=True),
     sa.Column('people_involved', sa.Integer(), nullable=False),
     sa.Column('risk_level', sa.String(length=16), nullable=False),
+    sa.Column('risk_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=24), nullable=False),
     sa.Column('outcome', sa.String(length=24), nullable=True),
     sa.Column('not_accepted_reason', sa.String(length=24), nullable=True),
