@@ -13,8 +13,8 @@ from core.people.identity import check_digit
 from core.people.services import PersonDetails, create_person
 from core.units.models import Unit
 from core.units.services import set_plugin_enabled
-from plugins.mediation import committees, settings
-from plugins.mediation.models import Committee, Mediator
+from plugins.mediation import committees
+from plugins.mediation.models import Committee, MediationSetting, Mediator
 from plugins.mediation.vocab import Appointment, CommitteeKind, Grade, MemberRole
 
 PASSWORD = "correct horse battery staple"
@@ -116,13 +116,15 @@ def build_world(platform, unit_tree, accounts, *, required_modules=()) -> World:
             )
             for p in people[:3]
         ]
-        settings.set_values(
-            session,
-            system,
-            district,
-            settings.clock.today(),
-            {"required_modules": list(required_modules)},
-            "tests",
+        # From long ago, so a test may move the clock anywhere after the year 2000.
+        session.add(
+            MediationSetting(
+                unit_id=district.id,
+                unit_path=district.path,
+                valid_from=date(2000, 1, 1),
+                values={"required_modules": list(required_modules)},
+                note="tests",
+            )
         )
         session.commit()
         person_ids = [p.id for p in people]
