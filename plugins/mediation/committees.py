@@ -108,7 +108,7 @@ def _resolved(
     resolved = []
     for member in members:
         person = _person_in_reach(session, principal, member.person_id)
-        gender = person.gender.value if person.gender else member.gender
+        gender = str(person.gender) if person.gender else member.gender
         if gender not in ("male", "female"):
             raise _invalid(
                 "members.gender",
