@@ -69,6 +69,7 @@ def file_response(name: str, media_type: str, content: bytes) -> Response:
     """A download with a UTF-8 file name, never cached."""
     return Response(
         content,
+        status_code=200,
         media_type=media_type,
         headers={
             "content-disposition": f"attachment; filename=\"file\"; filename*=UTF-8''{quote(name)}",
