@@ -215,3 +215,102 @@ SECRETS = [
     APPLICANT_ADDRESS,
     "楼上漏水",
 ]
+
+
+class Flow:
+    """Taking a dispute through its steps through the API, as the right people."""
+
+    def __init__(self, client, world) -> None:
+        self.client, self.world = client, world
+        self.base = f"/api/v1/units/{world.unit.id}/mediation"
+
+    async def call(self, account, method: str, path: str, json=None):
+        """A request to the plugin's API as ``account``."""
+        return await self.client.request(
+            method, self.base + path, json=json, headers=account.headers
+        )
+
+    async def ok(self, account, method: str, path: str, json=None) -> dict:
+        response = await self.call(account, method, path, json)
+        assert response.status_code in (200, 201), (path, response.text)
+        return response.json()
+
+    async def registered(self, **overrides) -> dict:
+        return await self.ok(
+            self.world.clerk, "POST", "/disputes", intake(self.world.committee.id, **overrides)
+        )
+
+    async def informed(self, **overrides) -> dict:
+        case = await self.registered(**overrides)
+        for party in case["parties"]:
+            case = await self.ok(
+                self.world.clerk,
+                "POST",
+                f"/disputes/{case['id']}/parties/{party['id']}/notice",
+                {"manner": "written", "consented": True},
+            )
+        return case
+
+    async def accepted(self, **overrides) -> dict:
+        case = await self.informed(**overrides)
+        return await self.ok(self.world.director, "POST", f"/disputes/{case['id']}/acceptance", {})
+
+    async def in_mediation(self, **overrides) -> dict:
+        case = await self.accepted(**overrides)
+        return await self.ok(
+            self.world.director,
+            "POST",
+            f"/disputes/{case['id']}/assignments",
+            {"mediators": [{"mediator_id": self.world.mediator.id}]},
+        )
+
+    async def drawn_up(self, due_on: date | None, **overrides) -> dict:
+        case = await self.in_mediation(**overrides)
+        applicant, respondent = case["parties"][0]["id"], case["parties"][1]["id"]
+        term = {
+            "obligor_party_id": respondent,
+            "obligee_party_id": applicant,
+            "content": "支付维修费",
+            "amount_fen": 200000,
+            "method": "银行转账",
+            "place": "民族路社区调委会",
+        }
+        if due_on is not None:
+            term["due_on"] = due_on.isoformat()
+        return await self.ok(
+            self.world.mediator_account,
+            "PUT",
+            f"/disputes/{case['id']}/agreement",
+            {
+                "form": "written",
+                "facts": "漏水系楼上水管老化所致，楼上住户承担主要责任",
+                "content": "楼上住户赔偿楼下住户维修费",
+                "agreed_on": case["registered_at"][:10],
+                "terms": [term],
+            },
+        )
+
+    async def signed(self, due_on: date | None, **overrides) -> dict:
+        case = await self.drawn_up(due_on, **overrides)
+        for party in case["parties"]:
+            case = await self.ok(
+                self.world.mediator_account,
+                "POST",
+                f"/disputes/{case['id']}/agreement/signatures",
+                {"party_id": party["id"], "signed_on": case["agreement"]["agreed_on"]},
+            )
+        case = await self.ok(
+            self.world.mediator_account,
+            "POST",
+            f"/disputes/{case['id']}/agreement/mediator-signature",
+            {},
+        )
+        return await self.ok(
+            self.world.director, "POST", f"/disputes/{case['id']}/agreement/seal", {}
+        )
+
+    async def agreed(self, due_on: date | None, **overrides) -> dict:
+        case = await self.signed(due_on, **overrides)
+        return await self.ok(
+            self.world.mediator_account, "POST", f"/disputes/{case['id']}/agreement-reached", {}
+        )
