@@ -1,0 +1,93 @@
+"""The training gate: no mediator is assigned to a case before the required modules are done.
+
+The gate asks core training (``core.training.qualifications.missing_modules``); these tests
+run where core training is installed, and create qualifications only through
+:func:`qualify` — the one place that knows how core training records them.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+
+pytest.importorskip("core.training.qualifications")
+
+from plugins.mediation import clock, gate  # noqa: E402
+from plugins.mediation.settings import defaults  # noqa: E402
+from plugins.mediation.tests.factories import Flow, build_world  # noqa: E402
+
+pytestmark = pytest.mark.anyio
+REQUIRED = defaults()["required_modules"]
+
+
+def qualify(session, person_id: int, codes, on: date) -> None:
+    """Record that the person completed each module on ``on`` (a valid qualification)."""
+    from core.training.models import Qualification
+
+    for code in codes:
+        session.add(Qualification(person_id=person_id, module_code=code, obtained_on=on))
+    session.flush()
+
+
+@pytest.fixture
+def gated(platform, unit_tree, accounts, client):
+    """The mediation world with the default training requirement in force."""
+    world = build_world(platform, unit_tree, accounts, required_modules=REQUIRED)
+    return Flow(client, world)
+
+
+async def test_a_mediator_without_the_required_modules_is_not_assigned(gated, platform):
+    flow = gated
+    assert REQUIRED == [
+        "mediation.law_essentials",
+        "mediation.procedure",
+        "mediation.agreement_writing",
+        "mediation.discipline_privacy",
+    ]
+    case = await flow.accepted()
+    path = f"/disputes/{case['id']}/assignments"
+    pick = {"mediators": [{"mediator_id": flow.world.mediator.id}]}
+    refused = await flow.call(flow.world.director, "POST", path, pick)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["errors"][0]
+    assert (error["field"], error["rule"]) == ("mediators.0.mediator_id", "training_missing")
+    assert all(code in error["message"] for code in REQUIRED)
+
+    with platform.session_factory() as session:
+        qualify(session, flow.world.mediator.person_id, REQUIRED[:3], clock.today())
+        session.commit()
+    refused = await flow.call(flow.world.director, "POST", path, pick)
+    assert refused.status_code == 409
+    message = refused.json()["errors"][0]["message"]
+    assert "mediation.discipline_privacy" in message and "mediation.procedure" not in message
+
+    with platform.session_factory() as session:
+        qualify(session, flow.world.mediator.person_id, REQUIRED[3:], clock.today())
+        session.commit()
+    assigned = await flow.ok(flow.world.director, "POST", path, pick)
+    assert assigned["status"] == "in_mediation"
+
+
+async def test_the_requirement_is_the_units_in_force_on_the_day(gated, platform, set_clock):
+    flow = gated
+    later = clock.today() + timedelta(days=3)
+    await flow.ok(
+        flow.world.officer,
+        "POST",
+        "/settings",
+        {"valid_from": later.isoformat(), "values": {"required_modules": ["mediation.escalation"]}},
+    )
+    with platform.session_factory() as session:
+        qualify(session, flow.world.mediator.person_id, ["mediation.escalation"], clock.today())
+        session.commit()
+    case = await flow.accepted()
+    pick = {"mediators": [{"mediator_id": flow.world.mediator.id}]}
+    path = f"/disputes/{case['id']}/assignments"
+    assert (await flow.call(flow.world.director, "POST", path, pick)).status_code == 409
+    set_clock(later)
+    assigned = await flow.ok(flow.world.director, "POST", path, pick)
+    assert assigned["status"] == "in_mediation"
+
+
+def test_no_requirement_asks_nothing(platform):
+    with platform.session_factory() as session:
+        assert gate.missing_modules(session, 1, [], clock.today()) == []
