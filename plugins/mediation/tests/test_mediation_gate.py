@@ -1,30 +1,37 @@
 """The training gate: no mediator is assigned to a case before the required modules are done.
 
-The gate asks core training (``core.training.qualifications.missing_modules``); these tests
-run where core training is installed, and create qualifications only through
-:func:`qualify` — the one place that knows how core training records them.
+The gate asks core training (``core.training.qualifications.missing_modules``); the tests
+record qualifications through core training's own ``grant``, as an office would by hand.
 """
 
 from datetime import date, timedelta
 
 import pytest
 
-pytest.importorskip("core.training.qualifications")
-
-from plugins.mediation import clock, gate  # noqa: E402
-from plugins.mediation.settings import defaults  # noqa: E402
-from plugins.mediation.tests.factories import Flow, build_world  # noqa: E402
+from core.people.models import Person
+from core.training.models import QualificationSource
+from core.training.qualifications import grant
+from plugins.mediation import clock, gate
+from plugins.mediation.settings import defaults
+from plugins.mediation.tests.factories import Flow, build_world
 
 pytestmark = pytest.mark.anyio
 REQUIRED = defaults()["required_modules"]
 
 
-def qualify(session, person_id: int, codes, on: date) -> None:
+def qualify(platform, session, person_id: int, codes, on: date) -> None:
     """Record that the person completed each module on ``on`` (a valid qualification)."""
-    from core.training.models import Qualification
-
+    modules = platform.plugins.training_modules
+    person = session.get(Person, person_id)
     for code in codes:
-        session.add(Qualification(person_id=person_id, module_code=code, obtained_on=on))
+        grant(
+            session,
+            person,
+            modules[code],
+            granted_on=on,
+            source=QualificationSource.manual,
+            granted_by_id=None,
+        )
     session.flush()
 
 
@@ -53,7 +60,7 @@ async def test_a_mediator_without_the_required_modules_is_not_assigned(gated, pl
     assert all(code in error["message"] for code in REQUIRED)
 
     with platform.session_factory() as session:
-        qualify(session, flow.world.mediator.person_id, REQUIRED[:3], clock.today())
+        qualify(platform, session, flow.world.mediator.person_id, REQUIRED[:3], clock.today())
         session.commit()
     refused = await flow.call(flow.world.director, "POST", path, pick)
     assert refused.status_code == 409
@@ -61,7 +68,7 @@ async def test_a_mediator_without_the_required_modules_is_not_assigned(gated, pl
     assert "mediation.discipline_privacy" in message and "mediation.procedure" not in message
 
     with platform.session_factory() as session:
-        qualify(session, flow.world.mediator.person_id, REQUIRED[3:], clock.today())
+        qualify(platform, session, flow.world.mediator.person_id, REQUIRED[3:], clock.today())
         session.commit()
     assigned = await flow.ok(flow.world.director, "POST", path, pick)
     assert assigned["status"] == "in_mediation"
@@ -77,7 +84,13 @@ async def test_the_requirement_is_the_units_in_force_on_the_day(gated, platform,
         {"valid_from": later.isoformat(), "values": {"required_modules": ["mediation.escalation"]}},
     )
     with platform.session_factory() as session:
-        qualify(session, flow.world.mediator.person_id, ["mediation.escalation"], clock.today())
+        qualify(
+            platform,
+            session,
+            flow.world.mediator.person_id,
+            ["mediation.escalation"],
+            clock.today(),
+        )
         session.commit()
     case = await flow.accepted()
     pick = {"mediators": [{"mediator_id": flow.world.mediator.id}]}
