@@ -277,6 +277,10 @@ def test_a_modules_markdown_is_rendered_without_raw_html(platform, tmp_path):
     html = str(render_content(tmp_path, TrainingModule("x.y", Label("甲", "A"), "x.md")))
     assert "<h1>标题</h1>" in html
     assert "<script>" not in html and 'href="javascript:' not in html
+    # A template instead: rendered with the module, escaped.
+    (tmp_path / "x.html").write_text("<h1>{{ module.title.zh }}</h1>", encoding="utf-8")
+    module = TrainingModule("x.y", Label("<b>甲</b>", "A"), "x.html")
+    assert str(render_content(tmp_path, module)) == "<h1>&lt;b&gt;甲&lt;/b&gt;</h1>"
 
 
 # -- quizzes -------------------------------------------------------------------------------
@@ -497,6 +501,13 @@ def test_training_gate_refuses_an_assignment_naming_each_missing_module(
         ),
     ]
     assert all(refusal.blocking for refusal in refusals)
+    with platform.session_factory() as session:  # the whole manager: core's gate answers too
+        everyone = flatten(
+            platform.plugins.pm.hook.check_assignment(
+                check=check_for(member, unit, required), session=session
+            )
+        )
+    assert everyone == refusals
     with platform.session_factory() as session:
         grant(
             session,

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session, select
 
 from core.access import get_scoped
+from core.contributions import Label
 from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.people.models import Person
@@ -62,26 +63,22 @@ Form = URLEncodedBody[dict[str, str]]
 Year = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
 PAGE = 50
 STATE_LABELS = {
-    "valid": ("有效", "Valid"),
-    "expiring": ("即将到期", "Expiring soon"),
-    "expired": ("已过期", "Expired"),
-    "revoked": ("已撤销", "Revoked"),
-    "pending": ("尚未生效", "Not yet in force"),
+    "valid": Label("有效", "Valid"),
+    "expiring": Label("即将到期", "Expiring soon"),
+    "expired": Label("已过期", "Expired"),
+    "revoked": Label("已撤销", "Revoked"),
+    "pending": Label("尚未生效", "Not yet in force"),
 }
 SESSION_STATUS_LABELS = {
-    SessionStatus.scheduled: ("已排期", "Scheduled"),
-    SessionStatus.completed: ("已结业", "Completed"),
-    SessionStatus.cancelled: ("已取消", "Cancelled"),
+    SessionStatus.scheduled: Label("已排期", "Scheduled"),
+    SessionStatus.completed: Label("已结业", "Completed"),
+    SessionStatus.cancelled: Label("已取消", "Cancelled"),
 }
 SOURCE_LABELS = {
-    "session": ("参加培训", "Session"),
-    "manual": ("人工认定", "Granted by hand"),
-    "import": ("历史导入", "Imported"),
+    "session": Label("参加培训", "Session"),
+    "manual": Label("人工认定", "Granted by hand"),
+    "import": Label("历史导入", "Imported"),
 }
-
-
-def _pair(pair: tuple[str, str]) -> str:
-    return text(*pair)
 
 
 def vocabulary(platform: Platform) -> dict[str, Any]:
@@ -92,7 +89,6 @@ def vocabulary(platform: Platform) -> dict[str, Any]:
         "state_labels": STATE_LABELS,
         "session_statuses": SESSION_STATUS_LABELS,
         "sources": SOURCE_LABELS,
-        "pair": _pair,
         "all_modules": platform.plugins.training_modules,
         "local": lambda moment: moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"),
         "role_label": lambda role: _role_label(platform, role),
@@ -101,10 +97,8 @@ def vocabulary(platform: Platform) -> dict[str, Any]:
 
 def _role_label(platform: Platform, role: str) -> str:
     team = {member.value: label for member, label in ROLE_LABELS.items()}
-    if role in team:
-        return text(team[role].zh, team[role].en)
-    found = platform.plugins.roles.get(role)
-    return text(found.label.zh, found.label.en) if found else role
+    found = team.get(role) or getattr(platform.plugins.roles.get(role), "label", None)
+    return text(found.zh, found.en) if found else role
 
 
 def _local_input(value: str | None, field: str, errors: list[FieldError]) -> datetime | None:
