@@ -18,10 +18,10 @@ The entry is chained like any other; ``pingan audit verify`` also checks that th
 matches the entries.
 """
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,23 +68,30 @@ def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
     """
     if not rows:
         return
-    columns = [column for column in table.columns if column.key != "id"]
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        complete = [{column.key: row.get(column.key) for column in columns} for row in rows]
-        for row, new_id in zip(rows, session.execute(statement, complete).scalars(), strict=True):
-            row["id"] = new_id
-        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, table, rows)
+    else:
+        _insert_returning(session, table, rows)
+
+
+def _insert_returning(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    keys = [column.key for column in table.columns if column.key != "id"]
+    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    complete = [{key: row.get(key) for key in keys} for row in rows]
+    for row, new_id in zip(rows, session.execute(statement, complete).scalars(), strict=True):
+        row["id"] = new_id
+
+
+def _copy(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     ids = session.execute(
         sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
         {"table": table.name, "n": len(rows)},
     ).scalars()
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id
-    columns = list(table.columns)
-    converters = [_copy_converter(column, dialect) for column in columns]
-    names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in columns)
+    dialect = session.get_bind().dialect
+    converters = _converters(table, dialect)
+    names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in table.columns)
     statement = f"COPY {table.name} ({names}) FROM STDIN"
     driver = session.connection().connection.driver_connection
     try:
@@ -92,8 +99,9 @@ def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
             for row in rows:
                 copy.write_row(
                     [
-                        convert(row.get(column.key))
-                        for column, convert in zip(columns, converters, strict=True)
+                        value if convert is None or value is None else convert(value)
+                        for key, convert in converters
+                        for value in (row.get(key),)
                     ]
                 )
     except dialect.loaded_dbapi.IntegrityError as error:
@@ -101,18 +109,16 @@ def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
         raise sa.exc.IntegrityError(statement, None, error) from error
 
 
-def _copy_converter(column: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any]:
-    """A column value as the driver should send it (what an INSERT's bind would make of it)."""
-    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+@functools.cache
+def _converters(table: sa.Table, dialect: sa.Dialect) -> list[tuple[str, Any]]:
+    """Per column, how a value is sent as an INSERT would bind it (encrypted, JSON as text …).
 
-    def convert(value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, Enum):
-            value = value.value
-        return processor(value) if processor else value
-
-    return convert
+    Made once per table and dialect: building a type's processor costs more than using it.
+    """
+    return [
+        (column.key, column.type.dialect_impl(dialect).bind_processor(dialect))
+        for column in table.columns
+    ]
 
 
 class BulkWrite:
@@ -194,12 +200,16 @@ def rows_digest(session: Session, ids: dict[str, Runs]) -> str:
 
 
 def _snapshotter(session: Session, table: sa.Table) -> Callable[[dict[str, Any]], bytes]:
-    """One row's audited values (as a per-row entry would hold them), as one canonical line."""
+    """One row's audited values as one canonical line.
+
+    The values are those a per-row entry would hold (masked, hidden), as a JSON list in the
+    table's column order.
+    """
     maskers = [(column.key, value_masker(session, table.name, column)) for column in table.columns]
 
     def line(row: dict[str, Any]) -> bytes:
-        values = {key: masked(row.get(key)) for key, masked in maskers}
-        return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str).encode()
+        values = [masked(row.get(key)) for key, masked in maskers]
+        return json.dumps(values, ensure_ascii=False, default=str).encode()
 
     return line
 

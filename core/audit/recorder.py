@@ -144,8 +144,11 @@ def value_masker(session: Session, table: str, column: sa.Column) -> Callable[[A
     return _plain
 
 
+_PRIMITIVE = frozenset({type(None), bool, int, float, str})
+
+
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _PRIMITIVE or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime):
         return canonical_at(value)

@@ -41,13 +41,10 @@ from core.imports.reader import (
     write_workbook,
 )
 from core.numbering import take_block
-from core.people.identity import parse_id_number
 from core.people.models import Person
 from core.people.services import (
     PersonDetails,
-    apply_details,
     check_details,
-    id_index,
     person_values,
 )
 from core.people.taxonomy import EDUCATION, SKILLS
@@ -611,9 +608,13 @@ class Team:
 class _Valid:
     number: int
     cells: list[str | None]
-    details: PersonDetails
+    values: dict[str, Any]  # the person's columns (core.people.services.person_values)
     team: Team
-    index: str
+
+    @property
+    def index(self) -> str:
+        """The blind index of the resident ID: the row's key."""
+        return self.values["id_number_index"]
 
 
 class VolunteerRows(RowHandler):
@@ -653,6 +654,7 @@ class VolunteerRows(RowHandler):
         }
         self.now = utcnow()
         self.today = self.now.date()
+        self.labels = {column.key: text(column.zh, column.en) for column in VOLUNTEER_COLUMNS}
 
     def _parse(
         self, cells: list[str | None]
@@ -692,7 +694,7 @@ class VolunteerRows(RowHandler):
                 )
             )
             details.id_number = None
-        labels = {column.key: text(column.zh, column.en) for column in VOLUNTEER_COLUMNS}
+        labels = self.labels
         for error in check_details(details, today=self.today, adult=True):
             reasons.append(f"{labels.get(error.field, error.field)}：{error.message}")
         for attribute, limit in (
@@ -746,8 +748,7 @@ class VolunteerRows(RowHandler):
             if reasons:
                 refusals.add(number, reasons, cells)
                 continue
-            index = id_index(self.keyring, parse_id_number(details.id_number).value)
-            pending.append(_Valid(number, cells, details, team, index))
+            pending.append(_Valid(number, cells, person_values(details, self.keyring), team))
         bulk = BulkWrite(
             session,
             object_type="import_batch",
@@ -807,13 +808,15 @@ class VolunteerRows(RowHandler):
                 )
                 continue
             if person is None:
-                values = person_values(row.details, self.keyring)
-                values.update(unit_id=row.team.id, unit_path=row.team.path, created_at=self.now)
+                values = dict(
+                    row.values, unit_id=row.team.id, unit_path=row.team.path, created_at=self.now
+                )
                 new_people.append(values)
                 enrol.append((values, row.team, row.index))
                 created += 1
                 continue
-            apply_details(person, row.details, self.keyring)
+            for column, value in row.values.items():
+                setattr(person, column, value)
             if volunteer is None:
                 person.unit_id, person.unit_path = row.team.id, row.team.path
                 enrol.append((_listed(person), row.team, row.index))

@@ -8,6 +8,7 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
 ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
 MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+SEPARATORS = re.compile(r"[\s\-]")
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def normalise_mobile(raw: str) -> str:
     Raises:
         ValueError: not an 11-digit number starting 13–19.
     """
-    digits = re.sub(r"[\s\-]", "", raw.strip())
+    digits = SEPARATORS.sub("", raw.strip())
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("86") and len(digits) == 13:

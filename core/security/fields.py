@@ -29,20 +29,21 @@ class Keyring:
         self.keys = secrets.encryption_keys
         self.current = secrets.current_key_id
         self.index_key = secrets.index_key
+        self._ciphers = {kid: AESGCM(key) for kid, key in self.keys.items()}
 
     def encrypt(self, plaintext: str) -> str:
         """Encrypt text with the current key and a fresh 96-bit nonce."""
         nonce = os.urandom(12)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext.encode(), None)
+        sealed = self._ciphers[self.current].encrypt(nonce, plaintext.encode(), None)
         return f"{self.current}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, stored: str) -> str:
         """Decrypt a stored value; raises if it was tampered with or its key is gone."""
         kid, _, encoded = stored.partition(":")
-        if kid not in self.keys:
+        if kid not in self._ciphers:
             raise KeyError(f"encryption key {kid!r} is not configured")
         raw = base64.b64decode(encoded)
-        return AESGCM(self.keys[kid]).decrypt(raw[:12], raw[12:], None).decode()
+        return self._ciphers[kid].decrypt(raw[:12], raw[12:], None).decode()
 
     def key_of(self, stored: str) -> str:
         """The key id a stored value was encrypted with."""
