@@ -4,11 +4,15 @@ from core.accounts.models import ApiToken, LoginFailure, RoleGrant, User, UserSe
 from core.audit.models import AuditEntry
 from core.files.models import StoredFile
 from core.hookspecs import hookimpl
+from core.hours.models import HoursCorrection, HoursEntry, VolunteerHours
 from core.imports.models import ImportBatch
 from core.jobs.models import Job
 from core.notifications.models import Notification
 from core.people.models import Person
 from core.recruitment.models import Application, ApplicationStep
+from core.reports.models import Report, ReportStep
+from core.tasks.models import Assignment, CalendarToken, Point, Shift, Task, TaskStep
+from core.unitconfig.models import UnitSetting
 from core.units.models import NumberSequence, Unit, UnitEvent, UnitPlugin
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
 
@@ -37,4 +41,16 @@ def register_models():
         StoredFile,
         ImportBatch,
         Notification,
+        UnitSetting,
+        Task,
+        TaskStep,
+        Point,
+        Shift,
+        Assignment,
+        CalendarToken,
+        HoursEntry,
+        HoursCorrection,
+        VolunteerHours,
+        Report,
+        ReportStep,
     ]
