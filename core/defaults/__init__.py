@@ -3,8 +3,12 @@
 from core.certificates import hooks as certificates
 from core.coverage import hooks as coverage
 from core.defaults import jobs, menu, models, permissions
+from core.hours import hooks as hours
 from core.imports import hooks as imports
 from core.recruitment import hooks as recruitment
+from core.reports import hooks as reports
+from core.tasks import hooks as tasks
+from core.unitconfig import hooks as unitconfig
 from core.units import hooks as units
 from core.volunteers import hooks as volunteers
 
@@ -19,4 +23,8 @@ DEFAULT_PLUGINS = [
     imports,
     coverage,
     certificates,
+    unitconfig,
+    tasks,
+    hours,
+    reports,
 ]

@@ -1,0 +1,3 @@
+"""Routes of this area (API and pages), mounted by core.app."""
+
+ROUTES: list = []
