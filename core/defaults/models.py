@@ -4,7 +4,7 @@ from core.accounts.models import ApiToken, LoginFailure, RoleGrant, User, UserSe
 from core.audit.models import AuditEntry
 from core.files.models import StoredFile
 from core.hookspecs import hookimpl
-from core.hours.models import HoursCorrection, HoursEntry, VolunteerHours
+from core.hours.models import HoursCorrection, HoursEntry, HoursRecord, VolunteerHours
 from core.imports.models import ImportBatch
 from core.jobs.models import Job
 from core.notifications.models import Notification
@@ -51,6 +51,7 @@ def register_models():
         HoursEntry,
         HoursCorrection,
         VolunteerHours,
+        HoursRecord,
         Report,
         ReportStep,
     ]

@@ -96,3 +96,29 @@ class VolunteerHours(SQLModel, table=True):
     total_hours: Decimal = Field(default=Decimal(0), sa_type=HOURS)
     star_level: int = Field(default=0, ge=0)
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HoursRecord(SQLModel, table=True):
+    """A printed service-record certificate (志愿服务记录证明), numbered by its issuing unit.
+
+    "谁记录谁证明": the issuing unit certifies only the hours recorded within its own subtree,
+    so ``total_hours`` and ``entries`` are the sums of those entries as they stood at issue
+    (up to and including ledger entry ``last_entry_id``). The PDF is drawn by a job and kept
+    as ``file_id``.
+    """
+
+    __tablename__ = "hours_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")  # the issuing unit, which recorded the hours
+    unit_path: str = Field(sa_type=PATH_TYPE, index=True)
+    total_hours: Decimal = Field(sa_type=HOURS)
+    entries: int = Field(ge=0)
+    first_date: date | None = None
+    last_date: date | None = None
+    last_entry_id: int | None = None
+    issued_by_user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    file_id: int | None = Field(default=None, foreign_key="stored_file.id")
