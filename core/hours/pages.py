@@ -78,9 +78,10 @@ HELPERS = {"local": local, "method_label": method_label}
 
 
 def refused(session: Session, error: DomainError) -> tuple[list[FieldError], int]:
-    """Roll back a refused change; its errors and status for re-rendering."""
+    """Roll back a refused change; its reason, errors and status for re-rendering."""
     session.rollback()
-    return errors_of(error), error.status
+    reason = [FieldError("", error.code, error.message)] if error.errors else []
+    return reason + errors_of(error), error.status
 
 
 def form_location(data: dict[str, str]) -> checkin.Location | None:
