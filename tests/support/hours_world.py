@@ -131,6 +131,7 @@ class HoursWorld:
 
     def assign(self, shift_id: int, member: Member, *, leader: bool = False, **fields) -> int:
         """Put ``member`` on the shift, confirmed (``fields`` override columns)."""
+        fields.setdefault("status", AssignmentStatus.confirmed)
         with self.platform.session_factory() as session:
             shift = session.get(Shift, shift_id)
             home = session.get(Unit, member.unit_id)
@@ -144,7 +145,6 @@ class HoursWorld:
                 home_unit_path=home.path,
                 starts_at=shift.starts_at,
                 ends_at=shift.ends_at,
-                status=AssignmentStatus.confirmed,
                 is_leader=leader,
                 **fields,
             )
