@@ -19,7 +19,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from litestar.middleware.csrf import generate_csrf_token
@@ -32,6 +32,15 @@ from core.people.identity import check_digit
 from core.people.models import Person
 from core.people.services import ID_PURPOSE
 from core.recruitment.models import Application, ApplicationStatus
+from core.tasks.models import (
+    Assignment,
+    AssignmentStatus,
+    Point,
+    Shift,
+    ShiftStatus,
+    Task,
+    TaskStatus,
+)
 from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
@@ -49,6 +58,8 @@ LEVEL_PREFERENCE = (UnitLevel.district, UnitLevel.township, UnitLevel.village, U
 RECORD_PARAMETERS = {"user_id", "person_id", "job_id", "grant_id", "application_id"}
 #: A volunteer's profile routes name the volunteer, and its membership, special team or kit.
 RECORD_PARAMETERS |= {"volunteer_id"}
+#: Tasks, points, shifts and assignments belong to the unit whose work they are.
+RECORD_PARAMETERS |= {"task_id", "point_id", "shift_id", "assignment_id"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 EXISTING_USERNAME = "matrix-existing"
 EXISTING_ID = "50010319900101123"
@@ -232,6 +243,38 @@ BODIES = {
         "reason": "authorization matrix"
     },
     ("POST", "/applications/{application_id:int}/withdrawal"): lambda unit: {},
+    # Tasks: every step is taken on a cancelled task, shift and assignment (409 for their
+    # status) or with a point's latitude alone (400), after the scoped lookup; a volunteer's
+    # own sign-up and withdrawal answer 409 for an account without a volunteer record.
+    **{
+        (method, prefix + path): body
+        for prefix in ("/api/v1", "")
+        for method, path, body in (
+            ("PATCH", "/tasks/{task_id:int}", lambda unit: {"title": "矩阵"}),
+            ("POST", "/tasks/{task_id:int}/edit", lambda unit: {"title": "矩阵"}),
+            ("POST", "/tasks/{task_id:int}/subtasks", lambda unit: {"unit_id": unit.id}),
+            ("POST", "/tasks/{task_id:int}/cancellation", lambda unit: {"reason": "矩阵"}),
+            (
+                "POST",
+                "/tasks/{task_id:int}/shifts",
+                lambda unit: {
+                    "point_id": 1,
+                    "starts_at": "2030-01-01T08:00:00+08:00",
+                    "ends_at": "2030-01-01T10:00:00+08:00",
+                },
+            ),
+            ("PATCH", "/points/{point_id:int}", lambda unit: {"latitude": "29.5"}),
+            ("PATCH", "/shifts/{shift_id:int}", lambda unit: {"min_headcount": 1}),
+            ("POST", "/shifts/{shift_id:int}/cancellation", lambda unit: {"reason": "矩阵"}),
+            ("POST", "/shifts/{shift_id:int}/assignments", lambda unit: {"volunteer_id": 1}),
+            ("POST", "/assignments/{assignment_id:int}/decline", lambda unit: {"reason": "矩阵"}),
+            (
+                "POST",
+                "/assignments/{assignment_id:int}/cancellation",
+                lambda unit: {"reason": "矩阵"},
+            ),
+        )
+    },
 }
 
 #: Scoped lookups a handler makes with an action other than the route's own.
@@ -300,6 +343,7 @@ class World:
         }
         self._populate()
         self._populate_volunteers()
+        self._populate_duty()
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -446,6 +490,60 @@ class World:
                 )
             session.commit()
 
+    def _populate_duty(self) -> None:
+        """A point and a cancelled task at every unit, with a cancelled shift holding the
+        unit's volunteer in a cancelled assignment: every step on them is refused for its
+        status (409) after the permission checks."""
+        self.task: dict[int, int] = {}
+        self.point: dict[int, int] = {}
+        self.shift: dict[int, int] = {}
+        self.assignment: dict[int, int] = {}
+        starts = datetime(2030, 1, 1, 0, 0, tzinfo=UTC)
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                task = Task(
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    task_type="core.patrol",
+                    title="矩阵任务",
+                    status=TaskStatus.cancelled,
+                    starts_on=starts.date(),
+                    ends_on=starts.date(),
+                    cancel_reason="授权矩阵",
+                )
+                point = Point(unit_id=unit.id, unit_path=unit.path, name="矩阵点位")
+                session.add_all([task, point])
+                session.flush()
+                shift = Shift(
+                    task_id=task.id,
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    point_id=point.id,
+                    starts_at=starts,
+                    ends_at=starts.replace(hour=2),
+                    status=ShiftStatus.cancelled,
+                    checkin_secret="matrix",
+                )
+                session.add(shift)
+                session.flush()
+                assignment = Assignment(
+                    shift_id=shift.id,
+                    volunteer_id=self.volunteer[unit.id],
+                    person_id=self.person[unit.id],
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    home_unit_id=unit.id,
+                    home_unit_path=unit.path,
+                    starts_at=shift.starts_at,
+                    ends_at=shift.ends_at,
+                    status=AssignmentStatus.cancelled,
+                )
+                session.add(assignment)
+                session.flush()
+                self.task[unit.id], self.point[unit.id] = task.id, point.id
+                self.shift[unit.id], self.assignment[unit.id] = shift.id, assignment.id
+            session.commit()
+
     def actions_at(self, caller: list[tuple[str, Unit]], target: Unit) -> set[str]:
         """What the caller's grants allow at ``target``, by the policy table and the tree."""
         return {
@@ -541,6 +639,8 @@ def build_request(
             values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
         elif name == "application_id":
             values[name] = world.application[unit.id]
+        elif name in ("task_id", "point_id", "shift_id", "assignment_id"):
+            values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
         elif name == "grant_id":
             role = world.revocable_role(caller, unit) if caller else "auditor"
             values[name] = world.fresh_grant(unit, role)
