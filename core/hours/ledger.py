@@ -3,9 +3,11 @@
 Entries are only ever inserted. The session refuses to flush a changed or deleted
 :class:`HoursEntry` and to execute an UPDATE or DELETE aimed at ``hours_entry`` (the guard is
 installed on every session when this module is imported, like the audit recorder), so a
-certificate printed from the ledger stays true. A wrong entry is put right by a
-:class:`HoursCorrection`: asked for with a reason, decided by someone else, and on approval
-written as a new ``correction`` entry holding the signed difference, pointing at the original.
+certificate printed from the ledger stays true. The one exception is where an entry is held:
+a unit's move or merge re-scopes its ``unit_id``/``unit_path`` like every record's. A
+wrong entry is put right by a :class:`HoursCorrection`: asked for with a reason, decided by
+someone else, and on approval written as a new ``correction`` entry holding the signed
+difference, pointing at the original.
 """
 
 from dataclasses import dataclass
@@ -46,14 +48,34 @@ def _refusal(what: str) -> LedgerIsAppendOnly:
     )
 
 
+#: Where an entry is held, which a unit's move or merge re-scopes (``core.units.moves``):
+#: that changes who sees the entry, not what it records, so it is the one update allowed.
+SCOPE_COLUMNS = frozenset({"unit_id", "unit_path", "home_unit_id", "home_unit_path"})
+
+
+def _changed_columns(instance: HoursEntry) -> set[str]:
+    state = sa.inspect(instance)
+    return {attr.key for attr in state.attrs if attr.history.has_changes()}
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_changed_entries(session: Session, _context: Any, _instances: Any) -> None:
     for instance in session.deleted:
         if isinstance(instance, HoursEntry):
             raise _refusal(text("删除", "deleted"))
     for instance in session.dirty:
-        if isinstance(instance, HoursEntry) and session.is_modified(instance):
+        if isinstance(instance, HoursEntry) and _changed_columns(instance) - SCOPE_COLUMNS:
             raise _refusal(text("修改", "changed"))
+
+
+def _set_columns(statement: Any) -> set[str]:
+    """The columns an UPDATE statement sets (every column when it cannot tell)."""
+    values = getattr(statement, "_values", None) or dict(
+        getattr(statement, "_ordered_values", None) or ()
+    )
+    if not values or getattr(statement, "_multi_values", None):
+        return {"*"}
+    return {getattr(column, "key", str(column)) for column in values}
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -61,8 +83,12 @@ def _refuse_bulk_statements(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    if table is not None and getattr(table, "name", None) == HoursEntry.__tablename__:
-        raise _refusal(text("修改", "changed") if state.is_update else text("删除", "deleted"))
+    if table is None or getattr(table, "name", None) != HoursEntry.__tablename__:
+        return
+    if state.is_delete:
+        raise _refusal(text("删除", "deleted"))
+    if _set_columns(state.statement) - SCOPE_COLUMNS:
+        raise _refusal(text("修改", "changed"))
 
 
 # -- who may act on a shift --------------------------------------------------------------

@@ -771,7 +771,8 @@ class HoursPages(Controller):
     @post("/hours/recomputation", sync_to_thread=True, opt={"action": RECOMPUTE})
     def recompute(self, session: SessionDep) -> Redirect:
         """Recompute every volunteer's total and star level now (a job)."""
-        enqueue(session, RECOMPUTE_JOB)
+        row = enqueue(session, RECOMPUTE_JOB)
+        audit(session, "recompute", object_type="volunteer_hours", after={"job_id": row.id})
         session.commit()
         return Redirect("/jobs")
 

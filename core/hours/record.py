@@ -92,6 +92,18 @@ def sums(session: Session, volunteer_id: int, unit: Unit, up_to: int | None = No
     return Sums(Decimal(row[0]), int(row[1]), row[2], row[3], row[4])
 
 
+def nothing_recorded() -> DomainError:
+    """The refusal of a unit that recorded no hours of the volunteer."""
+    return DomainError(
+        text(
+            "本单位没有该志愿者的服务时长记录，不能出具证明（谁记录谁证明）",
+            "This unit recorded no hours of the volunteer, so it cannot certify any",
+        ),
+        "nothing_recorded",
+        409,
+    )
+
+
 def issue(session: Session, volunteer: Volunteer, unit: Unit, by_user_id: int) -> HoursRecord:
     """Number and record a certificate of the hours ``unit`` recorded; the PDF follows.
 
@@ -100,14 +112,7 @@ def issue(session: Session, volunteer: Volunteer, unit: Unit, by_user_id: int) -
     """
     found = sums(session, volunteer.id, unit)
     if found.entries == 0:
-        raise DomainError(
-            text(
-                "本单位没有该志愿者的服务时长记录，不能出具证明（谁记录谁证明）",
-                "This unit recorded no hours of the volunteer, so it cannot certify any",
-            ),
-            "nothing_recorded",
-            409,
-        )
+        raise nothing_recorded()
     year = utcnow().astimezone(LOCAL_TIME).year
     scope = unit.code or str(unit.id)
     number = f"JL{scope}-{year}-{next_number(session, 'hours_record', scope, year):05d}"

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from core.access import get_scoped
 from core.accounts.models import User
 from core.accounts.principal import Principal
+from core.audit.recorder import record as audit
 from core.certificates.services import public_url
 from core.errors import DomainError
 from core.hours import ledger, record, totals
@@ -448,8 +449,8 @@ class HoursController(Controller):
         """Issue a numbered record of the hours this unit recorded for a volunteer."""
         principal = request.scope["user"]
         volunteer = session.get(Volunteer, data.volunteer_id)
-        if volunteer is None:
-            raise DomainError(text("没有这个志愿者", "No such volunteer"), "not_found", 404)
+        if volunteer is None:  # answered like a volunteer the unit recorded nothing for
+            raise record.nothing_recorded()
         row = record.issue(session, volunteer, unit, principal.user_id)
         session.commit()
         return record_read(platform, row)
@@ -478,6 +479,7 @@ class HoursController(Controller):
     def recompute(self, session: SessionDep) -> JobQueued:
         """Recompute every volunteer's total and star level now (a job)."""
         row = enqueue(session, RECOMPUTE_JOB)
+        audit(session, "recompute", object_type="volunteer_hours", after={"job_id": row.id})
         session.commit()
         return JobQueued(job_id=row.id)
 

@@ -156,3 +156,150 @@ class HoursWorld:
         """A fresh copy of a row."""
         with self.platform.session_factory() as session:
             return session.get(model, record_id)
+
+
+def hours_audit_steps(client, platform, unit_tree, admin, password: str) -> list:
+    """Steps for the audit test: every write route of the check-in and hours API, called once
+    successfully as ``admin`` (linked here to a volunteer of its own) with ``password`` its
+    password by the time they run."""
+    from core.accounts.models import User
+    from core.hours.models import HoursCorrection, HoursEntry
+
+    world = HoursWorld(platform, unit_tree)
+    own = world.member(role=None)
+    other = world.member(role=None)
+    with platform.session_factory() as session:
+        user = session.get(User, admin.user_id)
+        user.person_id = own.person_id
+        session.add(user)
+        session.commit()
+    now = utcnow()
+    self_shift = world.shift(now - timedelta(minutes=5))
+    own_assignment = world.assign(self_shift, own)
+    qr_shift = world.shift(now - timedelta(minutes=3))
+    world.assign(qr_shift, own)
+    proxy_shift = world.shift(now - timedelta(minutes=5))
+    proxy_assignment = world.assign(proxy_shift, other)
+    ids = {}
+    with platform.session_factory() as session:
+        village = session.get(Unit, unit_tree.village.id)
+        entries = []
+        for member in (own, other, other):
+            entry = HoursEntry(
+                volunteer_id=member.volunteer_id,
+                unit_id=village.id,
+                unit_path=village.path,
+                home_unit_id=village.id,
+                home_unit_path=village.path,
+                service_date=now.date(),
+                hours=Decimal("1"),
+            )
+            session.add(entry)
+            entries.append(entry)
+        session.flush()
+        correction = HoursCorrection(
+            entry_id=entries[2].id,
+            volunteer_id=other.volunteer_id,
+            unit_path=village.path,
+            new_hours=Decimal("2"),
+            reason="补记",
+            requested_by_user_id=other.account.user_id,
+        )
+        session.add(correction)
+        session.commit()
+        ids.update(own_entry=entries[0].id, entry=entries[1].id, correction=correction.id)
+        secret = session.get(Shift, qr_shift).checkin_secret
+    here = {"latitude": float(POINT_LAT), "longitude": float(POINT_LON)}
+    headers = admin.headers
+
+    def post(path, **kwargs):
+        return lambda: client.post(path, headers=headers, **kwargs)
+
+    me = "/api/v1/me"
+    return [
+        (
+            "POST",
+            me + "/assignments/{assignment_id:int}/check-in",
+            200,
+            post(f"{me}/assignments/{own_assignment}/check-in", json=here),
+        ),
+        (
+            "POST",
+            me + "/assignments/{assignment_id:int}/check-out",
+            200,
+            post(f"{me}/assignments/{own_assignment}/check-out", json=here),
+        ),
+        (
+            "POST",
+            me + "/check-ins/qr",
+            200,
+            post(f"{me}/check-ins/qr", json={"shift_id": qr_shift, "secret": secret}),
+        ),
+        (
+            "POST",
+            me + "/hours/entries/{entry_id:int}/corrections",
+            201,
+            post(
+                f"{me}/hours/entries/{ids['own_entry']}/corrections",
+                json={"new_hours": "1.5", "reason": "漏记半小时"},
+            ),
+        ),
+        ("POST", me + "/calendar", 201, post(f"{me}/calendar")),
+        ("DELETE", me + "/calendar", 204, lambda: client.delete(f"{me}/calendar", headers=headers)),
+        (
+            "PUT",
+            me + "/email",
+            200,
+            lambda: client.put(
+                f"{me}/email",
+                json={"email": "root@example.org", "current_password": password},
+                headers=headers,
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/hours/assignments/{assignment_id:int}/check-in",
+            200,
+            post(f"/api/v1/hours/assignments/{proxy_assignment}/check-in"),
+        ),
+        (
+            "POST",
+            "/api/v1/hours/assignments/{assignment_id:int}/check-out",
+            200,
+            post(f"/api/v1/hours/assignments/{proxy_assignment}/check-out"),
+        ),
+        (
+            "POST",
+            "/api/v1/hours/shifts/{shift_id:int}/confirmation",
+            200,
+            post(f"/api/v1/hours/shifts/{proxy_shift}/confirmation"),
+        ),
+        (
+            "POST",
+            "/api/v1/hours/entries/{entry_id:int}/corrections",
+            201,
+            post(
+                f"/api/v1/hours/entries/{ids['entry']}/corrections",
+                json={"new_hours": "0.5", "reason": "提前离岗"},
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/hours/corrections/{correction_id:int}/decision",
+            200,
+            post(
+                f"/api/v1/hours/corrections/{ids['correction']}/decision",
+                json={"approve": True, "reason": "核实"},
+            ),
+        ),
+        (
+            "POST",
+            "/api/v1/units/{unit_id:int}/hours/records",
+            201,
+            post(
+                f"/api/v1/units/{unit_tree.village.id}/hours/records",
+                json={"volunteer_id": other.volunteer_id},
+            ),
+        ),
+        ("POST", "/api/v1/hours/recomputation", 202, post("/api/v1/hours/recomputation")),
+    ]
