@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from litestar.middleware.csrf import generate_csrf_token
@@ -27,6 +28,7 @@ from sqlmodel import select
 
 from core.accounts import services
 from core.accounts.models import RoleGrant, User
+from core.hours.models import CorrectionStatus, HoursCorrection, HoursEntry, HoursRecord
 from core.jobs.models import Job, JobStatus
 from core.people.identity import check_digit
 from core.people.models import Person
@@ -60,6 +62,8 @@ RECORD_PARAMETERS = {"user_id", "person_id", "job_id", "grant_id", "application_
 RECORD_PARAMETERS |= {"volunteer_id"}
 #: Tasks, points, shifts and assignments belong to the unit whose work they are.
 RECORD_PARAMETERS |= {"task_id", "point_id", "shift_id", "assignment_id"}
+#: Ledger entries, corrections and record certificates belong to the unit that recorded them.
+RECORD_PARAMETERS |= {"entry_id", "correction_id", "record_id"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 EXISTING_USERNAME = "matrix-existing"
 EXISTING_ID = "50010319900101123"
@@ -277,6 +281,34 @@ BODIES = {
     },
 }
 
+# Hours: a correction to the hours an entry has already (400), a decision on a correction
+# decided already (409).
+BODIES |= {
+    (method, path): body
+    for method, path, body in (
+        (
+            "POST",
+            "/api/v1/hours/entries/{entry_id:int}/corrections",
+            lambda unit: {"new_hours": "0.0", "reason": "authorization matrix"},
+        ),
+        (
+            "POST",
+            "/hours/entries/{entry_id:int}/corrections",
+            lambda unit: {"new_hours": "0", "reason": "authorization matrix"},
+        ),
+        (
+            "POST",
+            "/api/v1/hours/corrections/{correction_id:int}/decision",
+            lambda unit: {"approve": False, "reason": "authorization matrix"},
+        ),
+        (
+            "POST",
+            "/hours/corrections/{correction_id:int}/decision",
+            lambda unit: {"decision": "reject", "reason": "authorization matrix"},
+        ),
+    )
+}
+
 #: Scoped lookups a handler makes with an action other than the route's own.
 EXTRA_ACTIONS = {
     ("POST", "/api/v1/users/{user_id:int}/grants"): {"core.user.read"},
@@ -344,6 +376,7 @@ class World:
         self._populate()
         self._populate_volunteers()
         self._populate_duty()
+        self._populate_hours()
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -443,6 +476,48 @@ class World:
             )
             # The plugin routes answer only where the plugin is on: on everywhere.
             set_plugin_enabled(session, session.get(Unit, city.id), "sample", True, changed_by="t")
+            session.commit()
+
+    def _populate_hours(self) -> None:
+        """A ledger entry of 0 hours at every unit, a correction of it already approved and a
+        record certificate not yet drawn: a correction to 0 hours is refused as unchanged
+        (400), a decision for the correction's status (409), the PDF as not ready (409)."""
+        self.entry: dict[int, int] = {}
+        self.correction: dict[int, int] = {}
+        self.record: dict[int, int] = {}
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                entry = HoursEntry(
+                    volunteer_id=self.volunteer[unit.id],
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    home_unit_id=unit.id,
+                    home_unit_path=unit.path,
+                    service_date=date(2024, 1, 1),
+                    hours=Decimal(0),
+                )
+                session.add(entry)
+                session.flush()
+                correction = HoursCorrection(
+                    entry_id=entry.id,
+                    volunteer_id=entry.volunteer_id,
+                    unit_path=unit.path,
+                    new_hours=Decimal(0),
+                    reason="授权矩阵",
+                    status=CorrectionStatus.approved,
+                )
+                record = HoursRecord(
+                    number=f"JLMATRIX{unit.id}-2024-00001",
+                    volunteer_id=entry.volunteer_id,
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    total_hours=Decimal(0),
+                    entries=1,
+                )
+                session.add_all([correction, record])
+                session.flush()
+                self.entry[unit.id] = entry.id
+                self.correction[unit.id], self.record[unit.id] = correction.id, record.id
             session.commit()
 
     def _populate_volunteers(self) -> None:
@@ -641,6 +716,10 @@ def build_request(
             values[name] = world.application[unit.id]
         elif name in ("task_id", "point_id", "shift_id", "assignment_id"):
             values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
+        elif name in ("entry_id", "correction_id", "record_id"):
+            values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
+        elif name == "what":  # a check-in on someone's behalf
+            values[name] = "check-in"
         elif name == "grant_id":
             role = world.revocable_role(caller, unit) if caller else "auditor"
             values[name] = world.fresh_grant(unit, role)
