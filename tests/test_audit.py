@@ -41,6 +41,7 @@ from core.volunteers import profile as volunteer_profile
 from core.volunteers.models import TeamRole
 from core.volunteers.services import enroll
 from tests.support.fixtures import TEST_PASSWORD
+from tests.support.tasks_world import tasks_audit_steps
 from tests.support.hours_world import hours_audit_steps
 from tests.support.tasks_world import tasks_audit_steps
 from tests.support.web import sign_in
@@ -508,6 +509,8 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
         ),
         # Check-in, hours, corrections, record certificates, calendar and e-mail.
         *hours_audit_steps(client, platform, unit_tree, admin, NEW_PASSWORD),
+        # Tasks, points, shifts and assignments: a task's whole flow.
+        *tasks_audit_steps(client, platform, unit_tree, admin),
         # Tasks, points, shifts and assignments: a task's whole flow.
         *tasks_audit_steps(client, platform, unit_tree, admin),
         # Units and imports last: the merge folds other_village into village.

@@ -19,6 +19,8 @@ from core.jobs.models import Job
 from core.people.identity import check_digit
 from core.people.models import Person
 from core.recruitment.models import Application
+from core.tasks.assignments import assign
+from core.tasks.models import Shift, Task
 from core.units.models import Unit, UnitLevel
 from core.units.services import set_plugin_enabled
 from core.volunteers.models import Volunteer
@@ -130,6 +132,26 @@ class _Registry:
                 if unit.level != UnitLevel.city:
                     enroll(session, session.get(Person, person["id"]), unit)
             session.commit()
+        self._fill_duty()
+
+    def _fill_duty(self) -> None:
+        """A published patrol at every unit below the city, with a shift holding the unit's
+        volunteers, so task, shift, roster, suggestion and duty pages show real people."""
+        from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
+
+        world = TasksWorld(self.platform)
+        city = principal_of(self.platform, ("city_admin", self.tree.city))
+        with self.platform.session_factory() as session:
+            volunteers = session.exec(select(Volunteer.id, Volunteer.unit_id)).all()
+        for unit in self.units[1:]:
+            shift = world.shift(world.task(unit), at(next_monday(), 9), max_headcount=4)
+            for volunteer_id, unit_id in volunteers:
+                if unit_id == unit.id:
+                    with self.platform.session_factory() as session:
+                        assign(
+                            self.platform, session, city, session.get(Shift, shift.id), volunteer_id
+                        )
+                        session.commit()
 
     @property
     def clear_values(self) -> list[str]:
@@ -168,6 +190,8 @@ def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
             "job_id": session.exec(select(Job.id)).all(),
             "application_id": session.exec(select(Application.id)).all(),
             "volunteer_id": session.exec(select(Volunteer.id)).all(),
+            "task_id": session.exec(select(Task.id)).all(),
+            "shift_id": session.exec(select(Shift.id)).all(),
         }
     for name in parameters:
         assert name in ids, f"GET {path}: no ids to fill {name!r} with"

@@ -212,3 +212,195 @@ class TasksWorld:
     def volunteer_row(self, member: Member) -> Volunteer:
         """The member's volunteer row."""
         return self.get(Volunteer, member.volunteer_id)
+
+
+def tasks_audit_steps(client, platform, unit_tree, admin) -> list:
+    """Steps for the audit test: every write route of the tasks API, called once
+    successfully as ``admin``, in an order the workflow accepts.
+
+    A task at the village is drafted, staffed, its people taken off, a sign-up declined,
+    another approved and withdrawn, its shift cancelled and the task completed; a sub-task
+    of a township task is cancelled. ``admin`` signs up as a volunteer of the village: it
+    gets the volunteer role there, and when the steps run whatever volunteer its account is
+    linked to by then (another area's steps may link one) gets a date of birth, or one is
+    linked if none is.
+    """
+    from core.accounts.models import User
+
+    world = TasksWorld(platform)
+    staff = world.volunteer(unit_tree.village, name="审计队员")
+    with platform.session_factory() as session:
+        user = session.get(User, admin.user_id)
+        village_unit = session.get(Unit, unit_tree.village.id)
+        accounts.grant_role(session, platform.policy, None, user, "volunteer", village_unit)
+        session.commit()
+    monday = next_monday()
+    starts = at(monday, 9)
+    ids: dict[str, int] = {}
+
+    def ready_to_sign_up() -> None:
+        with platform.session_factory() as session:
+            user = session.get(User, admin.user_id)
+            if user.person_id is None:
+                user.person_id = world.volunteer(unit_tree.village, name="审计本人").person_id
+                session.add(user)
+            person = session.get(Person, user.person_id)
+            person.birth_date = person.birth_date or date(1990, 5, 17)
+            session.add(person)
+            session.commit()
+
+    def step(method, template, status, url, body=None, keep=None, before=None):
+        async def run():
+            if before:
+                before()
+            kwargs = {"json": body()} if body else {}
+            response = await client.request(method, url(), headers=admin.headers, **kwargs)
+            if keep and response.status_code < 300:
+                name, pick = keep
+                ids[name] = pick(response.json())
+            return response
+
+        return (method, template, status, run)
+
+    def own_id(body):
+        return body["id"]
+
+    def newest_assignment(body):
+        return max(a["id"] for a in body["assignments"])
+
+    village, township = unit_tree.village.id, unit_tree.township.id
+    task = {
+        "task_type": "core.patrol",
+        "title": "审计巡逻",
+        "starts_on": monday.isoformat(),
+        "ends_on": (monday + timedelta(days=6)).isoformat(),
+        "details": {"route": "民族路", "mode": "foot"},
+        "allow_signup": True,
+        "signup_needs_approval": True,
+    }
+    reason = {"reason": "审计"}
+    tasks, shifts, assignments = (
+        "/api/v1/tasks/{task_id:int}",
+        "/api/v1/shifts/{shift_id:int}",
+        ("/api/v1/assignments/{assignment_id:int}"),
+    )
+
+    def on(kind: str, name: str, suffix: str = ""):
+        return lambda: f"/api/v1/{kind}/{ids[name]}{suffix}"
+
+    return [
+        step(
+            "POST",
+            "/api/v1/units/{unit_id:int}/points",
+            201,
+            lambda: f"/api/v1/units/{village}/points",
+            lambda: {"name": "审计点位"},
+            ("point", own_id),
+        ),
+        step(
+            "PATCH",
+            "/api/v1/points/{point_id:int}",
+            200,
+            on("points", "point"),
+            lambda: {"address": "民族路1号"},
+        ),
+        step(
+            "POST",
+            "/api/v1/units/{unit_id:int}/tasks",
+            201,
+            lambda: f"/api/v1/units/{village}/tasks",
+            lambda: task,
+            ("task", own_id),
+        ),
+        step("PATCH", tasks, 200, on("tasks", "task"), lambda: {"quota": 6}),
+        step(
+            "POST",
+            tasks + "/shifts",
+            201,
+            on("tasks", "task", "/shifts"),
+            lambda: {
+                "point_id": ids["point"],
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            },
+            ("shift", own_id),
+        ),
+        step("PATCH", shifts, 200, on("shifts", "shift"), lambda: {"max_headcount": 4}),
+        step("POST", tasks + "/publication", 200, on("tasks", "task", "/publication")),
+        step("POST", tasks + "/start", 200, on("tasks", "task", "/start")),
+        step(
+            "POST",
+            shifts + "/assignments",
+            201,
+            on("shifts", "shift", "/assignments"),
+            lambda: {"volunteer_id": staff.volunteer_id},
+            ("assignment", newest_assignment),
+        ),
+        step(
+            "POST",
+            assignments + "/cancellation",
+            200,
+            on("assignments", "assignment", "/cancellation"),
+            lambda: reason,
+        ),
+        step(
+            "POST",
+            shifts + "/signup",
+            201,
+            on("shifts", "shift", "/signup"),
+            keep=("declined", own_id),
+            before=ready_to_sign_up,
+        ),
+        step(
+            "POST",
+            assignments + "/decline",
+            200,
+            on("assignments", "declined", "/decline"),
+            lambda: reason,
+        ),
+        step(
+            "POST",
+            shifts + "/signup",
+            201,
+            on("shifts", "shift", "/signup"),
+            keep=("approved", own_id),
+        ),
+        step("POST", assignments + "/approval", 200, on("assignments", "approved", "/approval")),
+        step(
+            "POST",
+            assignments + "/withdrawal",
+            200,
+            on("assignments", "approved", "/withdrawal"),
+        ),
+        step(
+            "POST",
+            shifts + "/cancellation",
+            200,
+            on("shifts", "shift", "/cancellation"),
+            lambda: reason,
+        ),
+        step("POST", tasks + "/completion", 200, on("tasks", "task", "/completion")),
+        step(
+            "POST",
+            "/api/v1/units/{unit_id:int}/tasks",
+            201,
+            lambda: f"/api/v1/units/{township}/tasks",
+            lambda: {**task, "quota": 4},
+            ("parent", own_id),
+        ),
+        step(
+            "POST",
+            tasks + "/subtasks",
+            201,
+            on("tasks", "parent", "/subtasks"),
+            lambda: {"unit_id": village, "quota": 2},
+            ("child", own_id),
+        ),
+        step(
+            "POST",
+            tasks + "/cancellation",
+            200,
+            on("tasks", "child", "/cancellation"),
+            lambda: reason,
+        ),
+    ]
