@@ -277,10 +277,11 @@ class Suggestion:
                     + (", by dispatch" if self.dispatch else ""),
                 )
             )
+        hours = f"{self.hours.normalize():f}"
         reasons.append(
             Label(
-                f"近 {FAIRNESS_DAYS} 天：{self.hours:g} 小时，{self.shifts} 个班次",
-                f"Last {FAIRNESS_DAYS} days: {self.hours:g} h, {self.shifts} shifts",
+                f"近 {FAIRNESS_DAYS} 天：{hours} 小时，{self.shifts} 个班次",
+                f"Last {FAIRNESS_DAYS} days: {hours} h, {self.shifts} shifts",
             )
         )
         return reasons
