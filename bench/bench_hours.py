@@ -1,11 +1,11 @@
 """Hours totals and star levels of every volunteer, recomputed, beside a plain SQL aggregate.
 
-Runs on ``PINGAN_BENCH_TASKS_URL`` (default ``…/pingan_bench_tasks``, the tasks benchmark's
-database with 1,000,000 volunteers). Where that database is missing it is copied from
-``pingan_bench`` (``bench/generate.py``) and migrated; where its ledger is empty, ledger rows
-are generated with COPY: 0–6 entries per volunteer (about three on average), at the
-volunteer's own unit, 0.5–4 hours each, plus a few corrections, and three districts get star
-thresholds of their own so the per-unit rule is exercised.
+Runs on ``PINGAN_BENCH_TASKS_URL`` (default ``…/pingan_bench_tasks``), the database
+``bench/generate_tasks.py`` makes: 1,000,000 volunteers, a million assignments and one ledger
+entry per past one. Where its ledger is empty, ledger rows are generated here with COPY
+instead: 0–6 entries per volunteer (about three on average), at the volunteer's own unit,
+0.5–4 hours each, plus a few corrections. Two districts get star thresholds of their own (a
+unit setting) so the per-unit rule is exercised.
 
 Measured, each the median of ``--repeat`` runs, the baseline in the same run:
 
@@ -37,23 +37,19 @@ from common import table  # noqa: E402
 common.BENCH_URL = os.environ.get(
     "PINGAN_BENCH_TASKS_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/pingan_bench_tasks"
 )
-SOURCE = "pingan_bench"
 
 
 def ensure_database() -> None:
-    """Copy ``pingan_bench`` into the tasks database if it does not exist; migrate it."""
+    """Stop with a hint when the tasks bench database is missing; otherwise migrate it."""
     url, name = common.admin_url(common.BENCH_URL)
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         exists = connection.execute(
             sa.text("select 1 from pg_database where datname = :n"), {"n": name}
         ).first()
-        if not exists:
-            print(f"creating {name} from {SOURCE} …", flush=True)
-            connection.execute(
-                sa.text(f'create database "{name}" template "{SOURCE}"')  # noqa: S608
-            )
     engine.dispose()
+    if not exists:
+        sys.exit(f"{name} does not exist: run bench/generate_tasks.py first")
     from core.db import make_engine
     from core.migrate import upgrade
     from core.plugins import Plugins, make_plugin_manager
@@ -71,9 +67,6 @@ def generate_ledger(engine: sa.Engine, seed: int) -> int:
             return present
         volunteers = connection.execute(
             sa.text("select id, unit_id, unit_path from volunteer order by id")
-        ).all()
-        districts = connection.execute(
-            sa.text("select id, path from unit where level = 'district' order by id limit 3")
         ).all()
     rng = random.Random(seed)
     first = date(2025, 1, 1)
@@ -146,13 +139,6 @@ def generate_ledger(engine: sa.Engine, seed: int) -> int:
             rows(),
         )
         cursor.execute("select setval('hours_entry_id_seq', (select max(id) from hours_entry))")
-        for index, (unit_id, path) in enumerate(districts):
-            thresholds = [[20, 50, 100], [50, 100, 200, 400], [10, 30, 60, 100, 150]][index]
-            cursor.execute(
-                "insert into unit_setting (unit_id, unit_path, key, value, valid_from, set_at)"
-                " values (%s, %s, 'hours.star_thresholds', %s, '2020-01-01', now())",
-                (unit_id, path, f'{{"hours": {thresholds}}}'),
-            )
         raw.commit()
         print(f"COPY'd {count:,} ledger rows in {time.perf_counter() - started:.1f} s", flush=True)
     finally:
@@ -161,6 +147,30 @@ def generate_ledger(engine: sa.Engine, seed: int) -> int:
         connection.execute(sa.text("vacuum analyze hours_entry"))
         connection.execute(sa.text("vacuum analyze unit_setting"))
     return count
+
+
+def ensure_star_settings(engine: sa.Engine) -> None:
+    """Three districts count stars by thresholds of their own (when none has yet)."""
+    with engine.begin() as connection:
+        present = connection.execute(
+            sa.text("select count(*) from unit_setting where key = 'hours.star_thresholds'")
+        ).scalar()
+        if present:
+            return
+        districts = connection.execute(
+            sa.text("select id, path from unit where level = 'district' order by id limit 3")
+        ).all()
+        for (unit_id, path), thresholds in zip(
+            districts, ([2, 6, 12], [4, 8, 16, 30]), strict=False
+        ):
+            connection.execute(
+                sa.text(
+                    "insert into unit_setting (unit_id, unit_path, key, value, valid_from,"
+                    " set_at) values (:unit, :path, 'hours.star_thresholds', :value,"
+                    " '2020-01-01', now())"
+                ),
+                {"unit": unit_id, "path": path, "value": f'{{"hours": {thresholds}}}'},
+            )
 
 
 def main() -> None:
@@ -175,9 +185,10 @@ def main() -> None:
 
     engine = make_engine(common.BENCH_URL)
     entries = generate_ledger(engine, args.seed)
+    ensure_star_settings(engine)
     with engine.connect() as connection:
         volunteers = connection.execute(sa.text("select count(*) from volunteer")).scalar()
-    print(common.machine().replace(SOURCE, SOURCE), flush=True)
+    print(common.machine(), flush=True)
     print(f"{volunteers:,} volunteers, {entries:,} ledger entries", flush=True)
     sessions = make_session_factory(engine)
 
