@@ -1,5 +1,5 @@
 """The duty matrix in a real browser on a phone-sized screen: a leader fills a gap from the
-suggestions.
+suggestions, and the volunteer checks in to it on their phone.
 
 :func:`fill_gap_in_duty_matrix` is the scene for other browser tests to continue from (the
 check-in test signs the volunteer in next and checks in to the same shift): it returns the
@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core.tasks.models import Assignment, AssignmentStatus
+from core.tasks.models import Assignment, AssignmentStatus, CheckMethod
 from core.tasks.rules import LOCAL_TIME, local_date
 from core.units.models import utcnow
 from core.units.services import set_plugin_enabled
@@ -114,3 +114,22 @@ def test_a_leader_fills_a_gap_in_the_duty_matrix_on_a_phone(
     page.get_by_role("link", name="English").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text().startswith("Duty roster")
+
+    # ... and the volunteer, on their own phone, checks in to the shift just filled.
+    phone = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        geolocation={"latitude": 29.5573, "longitude": 106.5772},
+        permissions=["geolocation"],
+    ).new_page()
+    sign_in(phone, served, scene.volunteer.account)
+    phone.goto(served + "/me/shifts")
+    card = phone.locator(".shift-card").first
+    assert "夜间治安巡逻" in card.inner_text() and "民族路口" in card.inner_text()
+    phone.get_by_role("button", name="签到").click()
+    phone.wait_for_url(served + "/me/shifts")
+    assert "已签到" in phone.locator(".shift-card").first.inner_text()
+    with platform.session_factory() as session:
+        checked_in = session.get(Assignment, scene.assignment_id)
+    assert checked_in.check_in_method == CheckMethod.self_service
+    assert checked_in.checked_in_by_user_id == scene.volunteer.account.user_id
