@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from core.accounts.models import User
 from core.audit.models import AuditEntry
+from core.hours.models import HoursRecord
 from core.jobs.models import Job
 from core.people.identity import check_digit
 from core.people.models import Person
@@ -133,6 +134,7 @@ class _Registry:
                     enroll(session, session.get(Person, person["id"]), unit)
             session.commit()
         self._fill_duty()
+        self._fill_hours()
 
     def _fill_duty(self) -> None:
         """A published patrol at every unit below the city, with a shift holding the unit's
@@ -152,6 +154,33 @@ class _Registry:
                             self.platform, session, city, session.get(Shift, shift.id), volunteer_id
                         )
                         session.commit()
+
+    def _fill_hours(self) -> None:
+        """Every volunteer's shift checked out and confirmed, and a record certificate for
+        each, so the hours, roster and record pages show real people."""
+        from core.accounts.services import principal_for
+        from core.hours.ledger import confirm
+        from core.hours.record import issue
+        from core.tasks.models import Assignment
+
+        with self.platform.session_factory() as session:
+            admin = principal_for(
+                session, session.get(User, self.admin.user_id), self.platform.policy, "token"
+            )
+            for assignment in session.exec(select(Assignment)).all():
+                assignment.checked_in_at = assignment.starts_at
+                assignment.checked_out_at = assignment.ends_at
+                session.add(assignment)
+                session.flush()
+                confirm(session, admin, assignment)
+                issue(
+                    session,
+                    session.get(Volunteer, assignment.volunteer_id),
+                    session.get(Unit, assignment.unit_id),
+                    self.admin.user_id,
+                )
+            session.commit()
+            assert session.exec(select(HoursRecord.id)).first() is not None
 
     @property
     def clear_values(self) -> list[str]:
@@ -192,6 +221,9 @@ def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
             "volunteer_id": session.exec(select(Volunteer.id)).all(),
             "task_id": session.exec(select(Task.id)).all(),
             "shift_id": session.exec(select(Shift.id)).all(),
+            "record_id": session.exec(select(HoursRecord.id)).all(),
+            "secret": session.exec(select(Shift.checkin_secret)).all()[:2],
+            "token": ["no-such-calendar.ics"],
         }
     for name in parameters:
         assert name in ids, f"GET {path}: no ids to fill {name!r} with"
