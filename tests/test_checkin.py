@@ -359,3 +359,37 @@ def member_name(platform, member) -> str:
 
     with platform.session_factory() as session:
         return session.get(Person, member.person_id).name
+
+
+async def test_the_shifts_own_leader_runs_the_roster_page_others_do_not_see_it(
+    client, platform, world
+):
+    leader = world.member()
+    member = world.member()
+    start = (utcnow() - timedelta(minutes=30)).replace(microsecond=0)
+    shift_id = world.shift(start, 60)
+    world.assign(shift_id, leader, leader=True)
+    assignment_id = world.assign(shift_id, member)
+    await sign_in(client, member.account.username, member.account.password)
+    assert (await client.get(f"/me/lead/{shift_id}")).status_code == 404
+    client.cookies.clear()
+    await sign_in(client, leader.account.username, leader.account.password)
+    shifts = await client.get("/me/shifts")
+    assert f'href="/me/lead/{shift_id}"' in shifts.text
+    roster = await client.get(f"/me/lead/{shift_id}")
+    assert roster.status_code == 200 and "data:image/svg+xml" in roster.text
+    base = f"/me/lead/{shift_id}/assignments/{assignment_id}"
+    await post_form(client, f"{base}/check-in", {}, from_page=f"/me/lead/{shift_id}")
+    await post_form(client, f"{base}/check-out", {}, from_page=f"/me/lead/{shift_id}")
+    await post_form(
+        client, f"/me/lead/{shift_id}/confirmation", {}, from_page=f"/me/lead/{shift_id}"
+    )
+    from core.hours.models import HoursEntry
+
+    with platform.session_factory() as session:
+        entry = session.exec(
+            select(HoursEntry).where(HoursEntry.assignment_id == assignment_id)
+        ).one()
+    assert entry.recorded_by_user_id == leader.account.user_id
+    stored = world.get(Assignment, assignment_id)
+    assert stored.checked_in_by_user_id == leader.account.user_id

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.access import path_in
@@ -194,14 +193,3 @@ def recording_units(session: Session, volunteer_id: int) -> list[Unit]:
 def volunteer_name(session: Session, volunteer: Volunteer) -> str:
     """The volunteer's name."""
     return session.exec(select(Person.name).where(Person.id == volunteer.person_id)).one()
-
-
-def active_emails(session: Session, user_ids: list[int]) -> int:
-    """How many of the users have an e-mail address (for the page's hint)."""
-    if not user_ids:
-        return 0
-    return session.exec(
-        select(sa.func.count())
-        .select_from(User)
-        .where(col(User.id).in_(user_ids), col(User.email).is_not(None))
-    ).one()
