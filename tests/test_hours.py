@@ -381,7 +381,7 @@ def test_recompute_writes_totals_and_per_unit_star_levels_for_everyone(platform,
             user_id=None,
         )
         session.commit()
-        assert recompute(session) == 3
+        assert recompute(session) == 2
         session.commit()
         rows = {
             row.volunteer_id: (row.total_hours, row.star_level)
@@ -389,7 +389,7 @@ def test_recompute_writes_totals_and_per_unit_star_levels_for_everyone(platform,
         }
         assert rows[here.volunteer_id] == (Decimal("150"), 1)
         assert rows[there.volunteer_id] == (Decimal("150"), 2)
-        assert rows[idle.volunteer_id] == (Decimal("0"), 0)
+        assert idle.volunteer_id not in rows  # no entries: no row, 0 hours and no star
         assert recompute(session) == 0  # nothing changed, nothing rewritten
         # Dispatched hours count for the volunteer's home unit and for the receiving unit.
         totals = {

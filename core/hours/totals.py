@@ -1,10 +1,11 @@
 """Totals and star levels derived from the ledger, and unit totals rolled up the tree.
 
-:func:`recompute` writes every volunteer's total and star level into ``volunteer_hours`` in
-one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` over the ledger, whatever the number of
-volunteers: the star level is a ``CASE`` over the star thresholds in force, the deepest unit
-that set its own first, so per-unit rules cost one branch per configured unit, not a query
-per volunteer. Rows whose values did not change are not rewritten.
+:func:`recompute` writes every volunteer's total and star level into ``volunteer_hours`` with
+two set-based statements over the ledger's aggregate, whatever the number of volunteers: an
+``UPDATE … FROM`` of the rows whose values changed and an ``INSERT … SELECT`` of the missing
+ones. The star level is a ``CASE`` over the star thresholds in force, the deepest unit that
+set its own first, so per-unit rules cost one branch per configured unit, not a query per
+volunteer. Rows whose values did not change are neither rewritten nor locked.
 """
 
 from collections.abc import Iterable
@@ -64,64 +65,74 @@ def star_expression(
     )
 
 
-def _upsert(session: Session, volunteer_ids: list[int] | None) -> int:
-    ledger = select(
-        HoursEntry.volunteer_id.label("volunteer_id"),
-        sa.func.sum(HoursEntry.hours).label("total"),
-    ).group_by(HoursEntry.volunteer_id)
-    volunteers = sa.true()  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-    if volunteer_ids is not None:
-        if not volunteer_ids:
-            return 0
-        ids = sorted(set(volunteer_ids))
-        # Filtering the ledger too keeps a refresh of a few volunteers an index lookup.
-        ledger = ledger.where(col(HoursEntry.volunteer_id).in_(ids))
-        volunteers = col(Volunteer.id).in_(ids)
-    totals = ledger.subquery("ledger")
-    total = sa.func.coalesce(totals.c.total, 0)
-    source = (
+def _computed(session: Session, volunteer_ids: list[int] | None) -> sa.Subquery:
+    """Each volunteer with ledger entries: their total and star level under today's rules."""
+    total = sa.func.sum(HoursEntry.hours)
+    query = (
         sa.select(
-            Volunteer.id,
-            total,
-            star_expression(total, Volunteer.unit_path, session, service_date(utcnow())),
-            sa.literal(utcnow(), VolunteerHours.__table__.c.computed_at.type),
+            HoursEntry.volunteer_id.label("volunteer_id"),
+            total.label("total"),
+            star_expression(total, Volunteer.unit_path, session, service_date(utcnow())).label(
+                "stars"
+            ),
         )
-        .select_from(Volunteer)
-        .outerjoin(totals, totals.c.volunteer_id == Volunteer.id)
-        .where(volunteers)
+        .join(Volunteer, Volunteer.id == HoursEntry.volunteer_id)
+        .group_by(HoursEntry.volunteer_id, Volunteer.unit_path)
     )
+    if volunteer_ids is not None:
+        query = query.where(col(HoursEntry.volunteer_id).in_(volunteer_ids))
+    return query.subquery("computed")
+
+
+def _write(session: Session, volunteer_ids: list[int] | None) -> int:
+    """Update the rows whose values changed, insert the missing ones; return rows written.
+
+    Two set-based statements (an UPDATE … FROM joined on the aggregate, an INSERT of the
+    volunteers without a row); the aggregate is cheap next to the writes, so it is simply
+    computed for each. Rows that did not change are neither written nor locked.
+    """
     table = VolunteerHours.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).from_select(
-        ["volunteer_id", "total_hours", "star_level", "computed_at"], source
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["volunteer_id"],
-        set_={
-            "total_hours": statement.excluded.total_hours,
-            "star_level": statement.excluded.star_level,
-            "computed_at": statement.excluded.computed_at,
-        },
-        where=sa.or_(
-            table.c.total_hours != statement.excluded.total_hours,
-            table.c.star_level != statement.excluded.star_level,
-        ),
-    )
-    result = session.execute(statement.execution_options(preserve_rowcount=True))
-    return max(result.rowcount, 0)
+    now = sa.literal(utcnow(), table.c.computed_at.type)
+    computed = _computed(session, volunteer_ids)
+    updated = session.execute(
+        sa.update(table)
+        .where(
+            table.c.volunteer_id == computed.c.volunteer_id,
+            sa.or_(
+                table.c.total_hours != computed.c.total,
+                table.c.star_level != computed.c.stars,
+            ),
+        )
+        .values(total_hours=computed.c.total, star_level=computed.c.stars, computed_at=now)
+        .execution_options(preserve_rowcount=True)
+    ).rowcount
+    computed = _computed(session, volunteer_ids)
+    missing = ~sa.exists().where(table.c.volunteer_id == computed.c.volunteer_id)
+    inserted = session.execute(
+        sa.insert(table)
+        .from_select(
+            ["volunteer_id", "total_hours", "star_level", "computed_at"],
+            sa.select(computed.c.volunteer_id, computed.c.total, computed.c.stars, now).where(
+                missing
+            ),
+        )
+        .execution_options(preserve_rowcount=True)
+    ).rowcount
+    return max(updated, 0) + max(inserted, 0)
 
 
 def recompute(session: Session) -> int:
-    """Every volunteer's total and star level from the ledger; return rows written."""
-    return _upsert(session, None)
+    """Every volunteer's total and star level from the ledger; return rows written.
+
+    A volunteer without any ledger entry has no row: 0 hours, no star.
+    """
+    return _write(session, None)
 
 
 def refresh_totals(session: Session, volunteer_ids: Iterable[int]) -> int:
     """The same for a few volunteers (after hours are confirmed or corrected)."""
-    return _upsert(session, list(volunteer_ids))
+    ids = sorted(set(volunteer_ids))
+    return _write(session, ids) if ids else 0
 
 
 # -- reading -----------------------------------------------------------------------------
