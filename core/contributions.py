@@ -266,3 +266,27 @@ class DomainEvent:
     unit_id: int
     payload: dict[str, Any] = field(default_factory=dict)
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class ReportCategory:
+    """A kind of report volunteers submit (线索、社情民意 …), or a plugin's claim to one.
+
+    Core declares its own categories with bare codes (``clue``, ``opinion``, ``hazard``,
+    ``dispute``). A plugin returns a category in one of two forms:
+
+    - ``ReportCategory("dispute")`` — no label: the plugin *takes* core's category;
+    - ``ReportCategory("sample.litter", Label(...))`` — a new category, ``<plugin>.<name>``,
+      which the plugin takes too.
+
+    A report of a taken category submitted where the taking plugin is enabled is recorded as
+    routed to it (``Report.routed_to_plugin``), and the plugin hears of it through
+    ``handle_event`` (``core.report.submitted``).
+
+    Attributes:
+        code: The category's code, as stored on the report.
+        label: Its name; None when a plugin takes one of core's categories.
+    """
+
+    code: str
+    label: Label | None = None

@@ -9,6 +9,7 @@ from core.contributions import (
     Label,
     MenuItem,
     Refusal,
+    ReportCategory,
     Role,
     Schedule,
     SensitiveField,
@@ -18,6 +19,7 @@ from core.contributions import (
 )
 from core.hookspecs import hookimpl
 from pingan_sample import META
+from pingan_sample.config import BOARD_LIMIT
 from pingan_sample.jobs import count_notes, heartbeat
 from pingan_sample.models import SampleNote, SampleTally
 from pingan_sample.routes import NoteController, NotePages
@@ -97,6 +99,16 @@ def register_training_modules():
             hours=0.5,
         )
     ]
+
+
+@hookimpl
+def register_report_categories():
+    return [ReportCategory("sample.litter", Label("乱扔垃圾", "Litter"))]
+
+
+@hookimpl
+def register_config_keys():
+    return [BOARD_LIMIT]
 
 
 @hookimpl
