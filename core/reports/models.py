@@ -36,6 +36,10 @@ class Report(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)  # the unit handling it now
     unit_path: str = Field(sa_type=PATH_TYPE, index=True)
+    # Where the reporter serves: the report is read in this unit's subtree (village leaders
+    # see what comes from their village) and handled at ``unit_id``, an ancestor or itself.
+    origin_unit_id: int = Field(foreign_key="unit.id", index=True)
+    origin_unit_path: str = Field(sa_type=PATH_TYPE, index=True)
     category: str = Field(max_length=64, index=True)  # clue, opinion, hazard, dispute, plugin's
     title: str = Field(max_length=120)
     body: str = Field(sa_type=Encrypted())  # may name people

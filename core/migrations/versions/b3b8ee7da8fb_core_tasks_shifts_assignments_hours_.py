@@ -70,6 +70,12 @@ def upgrade() -> None:
             sa.String(length=400).with_variant(sa.String(length=400, collation="C"), "postgresql"),
             nullable=False,
         ),
+        sa.Column("origin_unit_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "origin_unit_path",
+            sa.String(length=400).with_variant(sa.String(length=400, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
@@ -96,11 +102,20 @@ def upgrade() -> None:
             ["user_account.id"],
             name=op.f("fk_report_reporter_user_id_user_account"),
         ),
+        sa.ForeignKeyConstraint(
+            ["origin_unit_id"], ["unit.id"], name=op.f("fk_report_origin_unit_id_unit")
+        ),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_report_unit_id_unit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report")),
     )
     with op.batch_alter_table("report", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_report_category"), ["category"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_report_origin_unit_id"), ["origin_unit_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_report_origin_unit_path"), ["origin_unit_path"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_report_reporter_person_id"), ["reporter_person_id"], unique=False
         )
@@ -607,6 +622,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_report_status_triage_due")
         batch_op.drop_index(batch_op.f("ix_report_reporter_user_id"))
         batch_op.drop_index(batch_op.f("ix_report_reporter_person_id"))
+        batch_op.drop_index(batch_op.f("ix_report_origin_unit_path"))
+        batch_op.drop_index(batch_op.f("ix_report_origin_unit_id"))
         batch_op.drop_index(batch_op.f("ix_report_category"))
 
     op.drop_table("report")
