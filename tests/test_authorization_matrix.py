@@ -28,12 +28,14 @@ from sqlmodel import select
 
 from core.accounts import services
 from core.accounts.models import RoleGrant, User
+from core.files.models import StoredFile
 from core.hours.models import CorrectionStatus, HoursCorrection, HoursEntry, HoursRecord
 from core.jobs.models import Job, JobStatus
 from core.people.identity import check_digit
 from core.people.models import Person
 from core.people.services import ID_PURPOSE
 from core.recruitment.models import Application, ApplicationStatus
+from core.reports.models import Report, ReportStatus
 from core.tasks.models import (
     Assignment,
     AssignmentStatus,
@@ -60,6 +62,8 @@ LEVEL_PREFERENCE = (UnitLevel.district, UnitLevel.township, UnitLevel.village, U
 RECORD_PARAMETERS = {"user_id", "person_id", "job_id", "grant_id", "application_id"}
 #: A volunteer's profile routes name the volunteer, and its membership, special team or kit.
 RECORD_PARAMETERS |= {"volunteer_id"}
+#: A report names the unit it came from (and is handled there in this world).
+RECORD_PARAMETERS |= {"report_id"}
 #: Tasks, points, shifts and assignments belong to the unit whose work they are.
 RECORD_PARAMETERS |= {"task_id", "point_id", "shift_id", "assignment_id"}
 #: Ledger entries, corrections and record certificates belong to the unit that recorded them.
@@ -247,6 +251,20 @@ BODIES = {
         "reason": "authorization matrix"
     },
     ("POST", "/applications/{application_id:int}/withdrawal"): lambda unit: {},
+    # Reports: every step is taken on a closed report (409 for its status); revealing the
+    # reporter succeeds where allowed.
+    ("POST", "/api/v1/reports/{report_id:int}/triage"): lambda unit: {},
+    ("POST", "/api/v1/reports/{report_id:int}/referral"): lambda unit: {"referred_to": "派出所"},
+    ("POST", "/api/v1/reports/{report_id:int}/handling"): lambda unit: {},
+    ("POST", "/api/v1/reports/{report_id:int}/closure"): lambda unit: {"feedback": "矩阵"},
+    ("POST", "/api/v1/reports/{report_id:int}/reporter"): lambda unit: {
+        "reason": "authorization matrix"
+    },
+    ("POST", "/reports/{report_id:int}/triage"): lambda unit: {},
+    ("POST", "/reports/{report_id:int}/referral"): lambda unit: {"referred_to": "派出所"},
+    ("POST", "/reports/{report_id:int}/handling"): lambda unit: {},
+    ("POST", "/reports/{report_id:int}/closure"): lambda unit: {"feedback": "矩阵"},
+    ("POST", "/reports/{report_id:int}/reporter"): lambda unit: {"reason": "authorization matrix"},
     # Tasks: every step is taken on a cancelled task, shift and assignment (409 for their
     # status) or with a point's latitude alone (400), after the scoped lookup; a volunteer's
     # own sign-up and withdrawal answer 409 for an account without a volunteer record.
@@ -375,6 +393,7 @@ class World:
         }
         self._populate()
         self._populate_volunteers()
+        self._populate_reports()
         self._populate_duty()
         self._populate_hours()
         self.cookies: dict[int, str] = {}
@@ -565,6 +584,41 @@ class World:
                 )
             session.commit()
 
+    def _populate_reports(self) -> None:
+        """A closed report from every unit, handled there, with one photo: every step on it
+        is refused for its status (409) after the permission checks."""
+        self.report: dict[int, int] = {}
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                photo = StoredFile(
+                    name="report-photo.png",
+                    media_type="image/png",
+                    content=b"\x89PNG\r\n\x1a\n",
+                    size=8,
+                    unit_path=unit.path,
+                )
+                session.add(photo)
+                session.flush()
+                report = Report(
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    origin_unit_id=unit.id,
+                    origin_unit_path=unit.path,
+                    category="clue",
+                    title="矩阵报告",
+                    body="授权矩阵",
+                    photo_file_ids=[photo.id],
+                    reporter_person_id=self.person[unit.id],
+                    reporter_user_id=self.user[unit.id],
+                    status=ReportStatus.closed,
+                    triage_due_at=datetime.now(UTC),
+                    feedback="已办结",
+                )
+                session.add(report)
+                session.flush()
+                self.report[unit.id] = report.id
+            session.commit()
+
     def _populate_duty(self) -> None:
         """A point and a cancelled task at every unit, with a cancelled shift holding the
         unit's volunteer in a cancelled assignment: every step on them is refused for its
@@ -714,6 +768,12 @@ def build_request(
             values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
         elif name == "application_id":
             values[name] = world.application[unit.id]
+        elif name == "report_id":
+            values[name] = world.report[unit.id]
+        elif name == "photo":
+            values[name] = 0
+        elif name == "key":
+            values[name] = "reports.triage_hours"
         elif name in ("task_id", "point_id", "shift_id", "assignment_id"):
             values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
         elif name in ("entry_id", "correction_id", "record_id"):
