@@ -138,14 +138,19 @@ def lock_shift(session: Session, shift_id: int) -> Shift | None:
     ).first()
 
 
-def lock_volunteer(session: Session, volunteer_id: int) -> Volunteer | None:
-    """The volunteer, their row locked: the overlap check that follows sees every commit."""
-    return session.exec(
-        select(Volunteer)
+def lock_volunteer(session: Session, volunteer_id: int) -> tuple[Volunteer, Person] | None:
+    """The volunteer with their person, the volunteer's row locked for this transaction.
+
+    The overlap check that follows the lock sees every assignment committed before it.
+    """
+    row = session.exec(
+        select(Volunteer, Person)
+        .join(Person, Person.id == Volunteer.person_id)
         .where(Volunteer.id == volunteer_id)
-        .with_for_update()
+        .with_for_update(of=Volunteer)
         .execution_options(populate_existing=True)
     ).first()
+    return (row[0], row[1]) if row else None
 
 
 def _unknown_volunteer(volunteer_id: int) -> DomainError:
@@ -196,11 +201,14 @@ def assign(
     """
     shift = lock_shift(session, shift.id)
     task = _staffable(session, shift)
-    volunteer = lock_volunteer(session, volunteer_id)
-    if volunteer is None:
+    locked = lock_volunteer(session, volunteer_id)
+    if locked is None:
         raise _unknown_volunteer(volunteer_id)
+    volunteer, person = locked
     how = placement(principal, volunteer, shift)
-    eligibility = check_eligibility(platform, session, shift, task, volunteer, as_leader=as_leader)
+    eligibility = check_eligibility(
+        platform, session, shift, task, volunteer, as_leader=as_leader, person=person
+    )
     _decide(eligibility, confirm_warnings)
     assignment = _create(
         session,
@@ -340,8 +348,8 @@ def sign_up(platform: Platform, session: Session, principal: Principal, shift: S
             409,
             [FieldError("shift_id", "not_own_unit", str(shift.id))],
         )
-    volunteer = lock_volunteer(session, own.id)
-    eligibility = check_eligibility(platform, session, shift, task, volunteer)
+    volunteer, person = lock_volunteer(session, own.id)
+    eligibility = check_eligibility(platform, session, shift, task, volunteer, person=person)
     if not eligibility.eligible:
         raise refusal_error(eligibility)
     status = (
@@ -406,9 +414,15 @@ def approve(
         raise _wrong_assignment_status(assignment, Label("批准", "approve"))
     shift = lock_shift(session, assignment.shift_id)
     task = _staffable(session, shift)
-    volunteer = lock_volunteer(session, assignment.volunteer_id)
+    volunteer, person = lock_volunteer(session, assignment.volunteer_id)
     eligibility = check_eligibility(
-        platform, session, shift, task, volunteer, exclude_assignment_id=assignment.id
+        platform,
+        session,
+        shift,
+        task,
+        volunteer,
+        exclude_assignment_id=assignment.id,
+        person=person,
     )
     if not eligibility.eligible:
         raise refusal_error(eligibility)

@@ -19,7 +19,7 @@ row first so two concurrent assignments of one person are checked one after the 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from core.contributions import AssignmentCheck, Label, Refusal
 from core.errors import DomainError, FieldError
@@ -27,7 +27,7 @@ from core.i18n import text
 from core.people.models import Person
 from core.people.taxonomy import SKILLS
 from core.platform import Platform
-from core.plugins import flatten
+from core.plugins import UnitHooks, flatten
 from core.tasks.models import HOLDING_STATUSES, Assignment, Shift, Task
 from core.tasks.rules import (
     DAILY_MAX_HOURS,
@@ -40,7 +40,7 @@ from core.tasks.rules import (
     local_date,
     local_midnight,
 )
-from core.unitconfig.services import setting
+from core.unitconfig.services import settings_in_force
 from core.units.models import Unit
 from core.volunteers.models import Volunteer, VolunteerStatus
 
@@ -140,6 +140,64 @@ def nearby_assignments(
     return list(session.exec(query).all())
 
 
+@dataclass
+class ShiftContext:
+    """What every check on one shift shares: read once, whoever the volunteer.
+
+    The rules in force at the shift's unit on its day, the plugins enabled there, and how
+    many places are held (``exclude`` left out: an assignment being approved).
+    """
+
+    shift: Shift
+    task: Task
+    unit: Unit
+    risky: bool
+    modules: tuple[str, ...]
+    oldest: int
+    daily_max: float
+    rest: timedelta
+    hooks: UnitHooks
+    held: int
+    leader_taken: bool
+    exclude: int | None = None
+
+
+def shift_context(
+    platform: Platform,
+    session: Session,
+    shift: Shift,
+    task: Task,
+    *,
+    exclude_assignment_id: int | None = None,
+) -> ShiftContext:
+    """Read, for ``shift``, what its checks share: three queries and the plugin switches."""
+    unit = session.get(Unit, shift.unit_id)
+    day = local_date(shift.starts_at)
+    rules = settings_in_force(
+        session, unit, [MAX_AGE_RISKY, DAILY_MAX_HOURS, MIN_REST_MINUTES], day
+    )
+    holding = select(Assignment.is_leader).where(
+        Assignment.shift_id == shift.id, col(Assignment.status).in_(HOLDING_STATUSES)
+    )
+    if exclude_assignment_id is not None:
+        holding = holding.where(Assignment.id != exclude_assignment_id)
+    leaders = session.exec(holding).all()
+    return ShiftContext(
+        shift=shift,
+        task=task,
+        unit=unit,
+        risky=is_risky(platform, task),
+        modules=required_modules(platform, task, shift),
+        oldest=rules[MAX_AGE_RISKY.name].value,
+        daily_max=rules[DAILY_MAX_HOURS.name].value,
+        rest=timedelta(minutes=rules[MIN_REST_MINUTES.name].value),
+        hooks=platform.unit_hooks(session, unit),
+        held=len(leaders),
+        leader_taken=any(leaders),
+        exclude=exclude_assignment_id,
+    )
+
+
 def check_eligibility(
     platform: Platform,
     session: Session,
@@ -149,19 +207,21 @@ def check_eligibility(
     *,
     as_leader: bool = False,
     exclude_assignment_id: int | None = None,
-    unit: Unit | None = None,
     person: Person | None = None,
+    context: ShiftContext | None = None,
 ) -> Eligibility:
     """Evaluate every rule, core's and the enabled plugins', for ``volunteer`` on ``shift``.
 
     Nothing is written. ``exclude_assignment_id`` leaves an assignment being approved out of
-    the overlap and headcount counts.
+    the overlap and headcount counts. ``context`` (from :func:`shift_context`) lets several
+    volunteers be checked against one shift without reading its rules again; ``person``
+    spares reading the volunteer's person.
     """
-    unit = unit or session.get(Unit, shift.unit_id)
+    context = context or shift_context(
+        platform, session, shift, task, exclude_assignment_id=exclude_assignment_id
+    )
     person = person or session.get(Person, volunteer.person_id)
     result = Eligibility()
-    day = local_date(shift.starts_at)
-
     if volunteer.status != VolunteerStatus.active:
         result.refuse(
             "volunteer_id",
@@ -169,37 +229,27 @@ def check_eligibility(
             f"志愿者当前不在岗（{volunteer.status}），只能安排在岗志愿者",
             f"The volunteer is {volunteer.status}; only active volunteers are assigned",
         )
-    _check_age(platform, session, unit, task, person, day, result)
-    _check_skills(platform, task, shift, person, result)
-    _check_time(session, unit, shift, volunteer, exclude_assignment_id, result)
-    _check_places(session, shift, as_leader, exclude_assignment_id, result)
-
+    _check_age(context, person, result)
+    _check_skills(context, person, result)
+    _check_time(session, context, volunteer, result)
+    _check_places(context, as_leader, result)
     check = AssignmentCheck(
         volunteer_id=volunteer.id,
         person_id=volunteer.person_id,
         home_unit_id=volunteer.unit_id,
         unit_id=shift.unit_id,
         task_type=task.task_type,
-        risky=is_risky(platform, task),
-        required_modules=required_modules(platform, task, shift),
+        risky=context.risky,
+        required_modules=context.modules,
         starts_at=shift.starts_at,
         ends_at=shift.ends_at,
     )
-    hooks = platform.unit_hooks(session, unit)
-    for refusal in flatten(hooks.check_assignment(check=check, session=session)):
+    for refusal in flatten(context.hooks.check_assignment(check=check, session=session)):
         result.findings.append(Finding("volunteer_id", refusal))
     return result
 
 
-def _check_age(
-    platform: Platform,
-    session: Session,
-    unit: Unit,
-    task: Task,
-    person: Person | None,
-    day,
-    result: Eligibility,
-) -> None:
+def _check_age(context: ShiftContext, person: Person | None, result: Eligibility) -> None:
     born = person.birth_date if person else None
     if born is None:
         result.refuse(
@@ -210,7 +260,7 @@ def _check_age(
             "number first",
         )
         return
-    age = age_on(born, day)
+    age = age_on(born, local_date(context.shift.starts_at))
     if age < MINIMUM_AGE:
         result.refuse(
             "volunteer_id",
@@ -218,22 +268,22 @@ def _check_age(
             f"班次当天未满 {MINIMUM_AGE} 周岁（{age} 岁）",
             f"Under {MINIMUM_AGE} on the shift's day (aged {age})",
         )
-    if is_risky(platform, task):
-        oldest = setting(session, unit, MAX_AGE_RISKY, day)
-        if age > oldest:
-            result.refuse(
-                "volunteer_id",
-                "core.age_maximum",
-                f"危险任务限 {oldest} 周岁以下，该志愿者班次当天 {age} 岁",
-                f"Risky tasks take volunteers up to {oldest}; this one is {age} on the day",
-            )
+    if context.risky and age > context.oldest:
+        result.refuse(
+            "volunteer_id",
+            "core.age_maximum",
+            f"危险任务限 {context.oldest} 周岁以下，该志愿者班次当天 {age} 岁",
+            f"Risky tasks take volunteers up to {context.oldest}; this one is {age} on the day",
+        )
 
 
-def _check_skills(
-    platform: Platform, task: Task, shift: Shift, person: Person | None, result: Eligibility
-) -> None:
-    wanted = set(task.required_skills or []) | set(shift.required_skills or [])
-    missing = sorted(wanted - set(person.skills or [] if person else []))
+def required_skills(context: ShiftContext) -> set[str]:
+    """The skills the task and the shift ask for."""
+    return set(context.task.required_skills or []) | set(context.shift.required_skills or [])
+
+
+def _check_skills(context: ShiftContext, person: Person | None, result: Eligibility) -> None:
+    missing = sorted(required_skills(context) - set(person.skills or [] if person else []))
     if missing:
         names_zh = "、".join(SKILLS[s].zh if s in SKILLS else s for s in missing)
         names_en = ", ".join(SKILLS[s].en if s in SKILLS else s for s in missing)
@@ -246,22 +296,15 @@ def _check_skills(
 
 
 def _check_time(
-    session: Session,
-    unit: Unit,
-    shift: Shift,
-    volunteer: Volunteer,
-    exclude_id: int | None,
-    result: Eligibility,
+    session: Session, context: ShiftContext, volunteer: Volunteer, result: Eligibility
 ) -> None:
-    day = local_date(shift.starts_at)
-    rest = timedelta(minutes=setting(session, unit, MIN_REST_MINUTES, day))
-    daily_max = setting(session, unit, DAILY_MAX_HOURS, day)
-    first_day = day
+    shift, rest, daily_max = context.shift, context.rest, context.daily_max
+    first_day = local_date(shift.starts_at)
     last_day = local_date(shift.ends_at - timedelta(microseconds=1))
     day_start, day_end = local_midnight(first_day), local_midnight(last_day + timedelta(days=1))
     low = min(day_start, shift.starts_at - rest)
     high = max(day_end, shift.ends_at + rest)
-    nearby = nearby_assignments(session, volunteer.id, low, high, exclude_id)
+    nearby = nearby_assignments(session, volunteer.id, low, high, context.exclude)
 
     overlapping = [a for a in nearby if a.starts_at < shift.ends_at and a.ends_at > shift.starts_at]
     for other in overlapping:
@@ -319,39 +362,26 @@ def _check_time(
         current += timedelta(days=1)
 
 
-def _check_places(
-    session: Session, shift: Shift, as_leader: bool, exclude_id: int | None, result: Eligibility
-) -> None:
-    base = (
-        select(func.count())
-        .select_from(Assignment)
-        .where(Assignment.shift_id == shift.id, col(Assignment.status).in_(HOLDING_STATUSES))
-    )
-    if exclude_id is not None:
-        base = base.where(Assignment.id != exclude_id)
-    held = session.exec(base).one()
-    if held >= shift.max_headcount:
+def _check_places(context: ShiftContext, as_leader: bool, result: Eligibility) -> None:
+    shift = context.shift
+    if context.held >= shift.max_headcount:
         result.refuse(
             "shift_id",
             "core.headcount",
-            f"班次已满（{held}/{shift.max_headcount} 人）",
-            f"The shift is full ({held}/{shift.max_headcount})",
+            f"班次已满（{context.held}/{shift.max_headcount} 人）",
+            f"The shift is full ({context.held}/{shift.max_headcount})",
         )
-    if as_leader:
-        if not shift.leader_slot:
-            result.refuse(
-                "as_leader",
-                "core.leader_slot",
-                "该班次不设带班",
-                "This shift has no leader place",
-            )
-        elif session.exec(base.where(Assignment.is_leader.is_(True))).one():
-            result.refuse(
-                "as_leader",
-                "core.leader_slot",
-                "该班次已有带班人员",
-                "This shift already has its leader",
-            )
+    if as_leader and not shift.leader_slot:
+        result.refuse(
+            "as_leader", "core.leader_slot", "该班次不设带班", "This shift has no leader place"
+        )
+    elif as_leader and context.leader_taken:
+        result.refuse(
+            "as_leader",
+            "core.leader_slot",
+            "该班次已有带班人员",
+            "This shift already has its leader",
+        )
 
 
 def refusal_error(eligibility: Eligibility) -> DomainError:

@@ -24,7 +24,7 @@ from core.hours.models import HoursEntry
 from core.people.models import Person
 from core.platform import Platform
 from core.tasks.assignments import DISPATCH_DEPTHS
-from core.tasks.eligibility import Finding, check_eligibility
+from core.tasks.eligibility import Finding, check_eligibility, shift_context
 from core.tasks.models import (
     HOLDING_STATUSES,
     Assignment,
@@ -50,7 +50,7 @@ CANDIDATE_LIMIT = 2000
 # -- the matrix ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class OnDuty:
     """Someone on a shift, as the matrix shows them."""
 
@@ -61,7 +61,7 @@ class OnDuty:
     dispatched: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One shift in the matrix, with its people."""
 
@@ -130,13 +130,27 @@ def duty_matrix(session: Session, unit: Unit, week: date) -> DutyMatrix:
     """The matrix of ``unit``'s subtree for the week starting on ``week``'s Monday.
 
     Shifts of tasks still in draft are left out (nobody is asked for them yet), and so are
-    cancelled ones. Three indexed queries: the week's shifts of the subtree, their points and
-    tasks, and the people holding them.
+    cancelled ones. Two indexed queries: the week's shifts of the subtree with their points
+    and tasks, and the people holding them.
     """
     monday = week_of(week)
     low, high = local_midnight(monday), local_midnight(monday + timedelta(days=7))
-    rows = session.exec(
-        select(Shift, Point.name, Task.title)
+    # Plain rows through the session's connection: the ORM's row processing would cost more
+    # than the queries for a busy 中队's week (hundreds of shifts, thousands of people).
+    connection = session.connection()
+    rows = connection.execute(
+        select(
+            Shift.id,
+            Shift.task_id,
+            Shift.point_id,
+            Shift.starts_at,
+            Shift.ends_at,
+            Shift.min_headcount,
+            Shift.max_headcount,
+            Shift.leader_slot,
+            Point.name,
+            Task.title,
+        )
         .join(Point, Point.id == Shift.point_id)
         .join(Task, Task.id == Shift.task_id)
         .where(
@@ -152,16 +166,16 @@ def duty_matrix(session: Session, unit: Unit, week: date) -> DutyMatrix:
     points: dict[int, str] = {}
     slots: set[tuple[time, time]] = set()
     placed: list[tuple[int, date, tuple[time, time], int]] = []
-    for shift, point_name, title in rows:
+    for shift in rows:
         start = shift.starts_at.astimezone(LOCAL_TIME)
         end = shift.ends_at.astimezone(LOCAL_TIME)
         slot = (start.time(), end.time())
         slots.add(slot)
-        points[shift.point_id] = point_name
+        points[shift.point_id] = shift.name
         cells[shift.id] = Cell(
             shift_id=shift.id,
             task_id=shift.task_id,
-            task_title=title,
+            task_title=shift.title,
             starts_at=shift.starts_at,
             ends_at=shift.ends_at,
             min_headcount=shift.min_headcount,
@@ -170,7 +184,7 @@ def duty_matrix(session: Session, unit: Unit, week: date) -> DutyMatrix:
         )
         placed.append((shift.point_id, start.date(), slot, shift.id))
     if cells:
-        people = session.exec(
+        people = connection.execute(
             select(
                 Assignment.id,
                 Assignment.shift_id,
@@ -352,7 +366,9 @@ def suggest(
     """
     now = now or utcnow()
     task = session.get(Task, shift.task_id)
-    unit = session.get(Unit, shift.unit_id)
+    context = shift_context(platform, session, shift, task)
+    if context.held >= shift.max_headcount:
+        return []  # no place to fill
     pool = pool_path(principal, shift)
     day = local_date(shift.starts_at)
     latest_birth = _years_before(day, MINIMUM_AGE)
@@ -416,18 +432,26 @@ def suggest(
             c.id,
         )
 
-    ranked = sorted(candidates, key=rank)
+    ranked = sorted(candidates, key=rank)[: limit * 4]
     unit_names = dict(
         session.exec(
-            select(Unit.id, Unit.name).where(
-                col(Unit.id).in_({c.unit_id for c in ranked[: limit * 4]})
-            )
+            select(Unit.id, Unit.name).where(col(Unit.id).in_({c.unit_id for c in ranked}))
         ).all()
     )
+    people = {
+        volunteer.id: (volunteer, person)
+        for volunteer, person in session.exec(
+            select(Volunteer, Person)
+            .join(Person, Person.id == Volunteer.person_id)
+            .where(col(Volunteer.id).in_([c.id for c in ranked]))
+        ).all()
+    }
     found: list[tuple[tuple, Suggestion]] = []
-    for c in ranked[: limit * 4]:
-        volunteer = session.get(Volunteer, c.id)
-        eligibility = check_eligibility(platform, session, shift, task, volunteer, unit=unit)
+    for c in ranked:
+        volunteer, person = people[c.id]
+        eligibility = check_eligibility(
+            platform, session, shift, task, volunteer, person=person, context=context
+        )
         if not eligibility.eligible:
             continue
         suggestion = Suggestion(
