@@ -24,15 +24,19 @@ from core.audit.pages import AuditPages
 from core.audit.routes import AuditController
 from core.certificates import routes as certificate_routes
 from core.coverage import routes as coverage_routes
+from core.hours import routes as hours_routes
 from core.imports import routes as import_routes
 from core.people.routes import PersonController
 from core.platform import Platform, build_platform
 from core.plugins import CORE, StartupError
 from core.recruitment import routes as recruitment_routes
+from core.reports import routes as report_routes
 from core.scheduler import make_scheduler
 from core.settings import Settings
+from core.tasks import routes as task_routes
 from core.templates import make_environment
 from core.training import routes as training_routes
+from core.unitconfig import routes as unitconfig_routes
 from core.units import routes as unit_routes
 from core.volunteers import routes as volunteer_routes
 from core.web.api import JobController, PluginController
@@ -63,6 +67,10 @@ CORE_ROUTES = [
     *coverage_routes.ROUTES,
     *certificate_routes.ROUTES,
     *training_routes.ROUTES,
+    *unitconfig_routes.ROUTES,
+    *task_routes.ROUTES,
+    *hours_routes.ROUTES,
+    *report_routes.ROUTES,
     health,
     HomePages,
     SignInPages,

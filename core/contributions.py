@@ -110,6 +110,44 @@ class Figure:
     required_action: str | None = None
 
 
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+FIELD_KINDS = ("text", "textarea", "integer", "date", "choice", "boolean")
+
+
+@dataclass(frozen=True)
+class TaskField:
+    """One field of a task type's own form, stored in the task's ``details``.
+
+    Attributes:
+        name: The key in ``details`` (lowercase letters, digits and ``_``).
+        label: What the form calls it.
+        kind: ``text`` (one line), ``textarea``, ``integer``, ``date`` (ISO), ``choice``
+            (one of ``choices``) or ``boolean``.
+        required: The task cannot be saved without it.
+        choices: For ``choice``: the allowed values with their labels, in display order.
+        max_length: For ``text`` and ``textarea``: the longest text accepted.
+        minimum: For ``integer``: the smallest value accepted.
+        maximum: For ``integer``: the largest value accepted.
+    """
+
+    name: str
+    label: Label
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[tuple[str, Label], ...] = ()
+    max_length: int = 200
+    minimum: int | None = 0
+    maximum: int | None = None
+
+    def __post_init__(self) -> None:
+        if not FIELD_NAME.match(self.name):
+            raise ValueError(f"task field {self.name!r}: lowercase letters, digits and _ only")
+        if self.kind not in FIELD_KINDS:
+            raise ValueError(f"task field {self.name!r}: kind must be one of {FIELD_KINDS}")
+        if (self.kind == "choice") != bool(self.choices):
+            raise ValueError(f"task field {self.name!r}: choices go with kind 'choice' only")
+
+
 @dataclass(frozen=True)
 class TaskType:
     """A kind of task volunteers can be assigned to, such as patrol or fire inspection.
@@ -117,14 +155,25 @@ class TaskType:
     Attributes:
         code: ``<owner>.<type>``, for example ``core.patrol`` or ``fire.inspection``.
         label: Its name.
-        risky: True when the work carries personal risk (accident cover is then required).
+        risky: True when the work carries personal risk (accident cover is then required,
+            and the unit's maximum age for risky work applies).
         required_modules: Training module codes a volunteer must hold to be assigned.
+        fields: The type's own fields, asked for and checked when a task is created.
+        skills: Skills (``core.people.taxonomy.SKILLS`` codes) that suit the work: volunteers
+            who have them are suggested first.
     """
 
     code: str
     label: Label
     risky: bool = False
     required_modules: tuple[str, ...] = ()
+    fields: tuple[TaskField, ...] = ()
+    skills: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [field.name for field in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError(f"task type {self.code!r}: a field name is used twice")
 
 
 @dataclass(frozen=True)
@@ -312,3 +361,27 @@ class DomainEvent:
     unit_id: int
     payload: dict[str, Any] = field(default_factory=dict)
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class ReportCategory:
+    """A kind of report volunteers submit (线索、社情民意 …), or a plugin's claim to one.
+
+    Core declares its own categories with bare codes (``clue``, ``opinion``, ``hazard``,
+    ``dispute``). A plugin returns a category in one of two forms:
+
+    - ``ReportCategory("dispute")`` — no label: the plugin *takes* core's category;
+    - ``ReportCategory("sample.litter", Label(...))`` — a new category, ``<plugin>.<name>``,
+      which the plugin takes too.
+
+    A report of a taken category submitted where the taking plugin is enabled is recorded as
+    routed to it (``Report.routed_to_plugin``), and the plugin hears of it through
+    ``handle_event`` (``core.report.submitted``).
+
+    Attributes:
+        code: The category's code, as stored on the report.
+        label: Its name; None when a plugin takes one of core's categories.
+    """
+
+    code: str
+    label: Label | None = None

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Figure,
         MenuItem,
         Refusal,
+        ReportCategory,
         Role,
         Schedule,
         SensitiveField,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         TrainingModule,
     )
     from core.jobs.definitions import JobDefinition
+    from core.unitconfig.services import ConfigKey
     from core.units.models import Unit
 
 hookspec = pluggy.HookspecMarker("pingan")
@@ -175,6 +177,41 @@ def register_schedules() -> "list[Schedule]":
     :return: Schedules naming jobs from :func:`register_jobs`.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_report_categories() -> "list[ReportCategory]":
+    """Return the report categories the plugin takes: new ones, or core's by code.
+
+    A :class:`~core.contributions.ReportCategory` with a label adds a category named
+    ``<plugin>.<name>``; one without a label takes a category core declares (``clue``,
+    ``opinion``, ``hazard``, ``dispute``). A report of a category the plugin takes, submitted
+    where the plugin is enabled, is recorded as routed to it, and the plugin hears of it
+    through :func:`handle_event` (event ``core.report.submitted``, payload ``report_id`` and
+    ``category``). The handling office still triages and answers the report; the plugin does
+    its own work on it (a mediation lead, a hazard inspection). At most one plugin takes each
+    category, so routing never depends on plugin order.
+
+    :return: Report categories.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_config_keys() -> "list[ConfigKey]":
+    """Return the per-unit settings the plugin reads (deadlines, limits, local rules).
+
+    Each :class:`~core.unitconfig.services.ConfigKey` is named ``<plugin>.<rule>`` and holds a
+    label, a pydantic type, a default and a help text. Offices set values per unit from a
+    date on, for the unit's whole subtree, on the unit's settings page; the plugin reads the
+    value in force with :func:`core.unitconfig.services.setting`. The default must be valid
+    for the type.
+
+    :return: Configuration keys.
+
+    .. versionadded:: 0.2
     """
 
 

@@ -25,6 +25,7 @@ from core.contributions import (
     ACTION_NAME,
     Action,
     Label,
+    ReportCategory,
     Role,
     Schedule,
     SensitiveField,
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "pingan.plugins"
 PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
+CATEGORY_CODE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+CONFIG_KEY_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 CORE = "core"
 
 
@@ -372,6 +375,90 @@ class Plugins:
             fields[(item.table, item.field)] = item
         return fields
 
+    @cached_property
+    def report_categories(self) -> dict[str, ReportCategory]:
+        """Code → report category (with its label): core's, then those plugins add."""
+        return self._report_categories[0]
+
+    @cached_property
+    def report_category_takers(self) -> dict[str, str]:
+        """Code → the plugin that takes the category; core's untaken categories are absent."""
+        return self._report_categories[1]
+
+    @cached_property
+    def _report_categories(self) -> tuple[dict[str, ReportCategory], dict[str, str]]:
+        items = self._collect("register_report_categories")
+        for owner, item in items:
+            if not isinstance(item, ReportCategory):
+                raise StartupError(
+                    f"plugin {owner!r}: register_report_categories returned {item!r}"
+                )
+        categories: dict[str, ReportCategory] = {}
+        for owner, item in items:
+            if owner != CORE:
+                continue
+            if item.label is None or not CATEGORY_CODE.match(item.code):
+                raise StartupError(
+                    f"core: report category {item.code!r} needs a bare code and a label"
+                )
+            categories[item.code] = item
+        takers: dict[str, str] = {}
+        for owner, item in items:
+            if owner == CORE:
+                continue
+            if item.label is None:
+                if item.code not in categories or "." in item.code:
+                    raise StartupError(
+                        f"plugin {owner!r}: takes unknown report category {item.code!r}; "
+                        f"core's are {sorted(c for c in categories if '.' not in c)}"
+                    )
+            else:
+                rule = f"{owner}.<name>"
+                name = item.code.removeprefix(f"{owner}.")
+                if name == item.code or not CATEGORY_CODE.match(name):
+                    raise StartupError(
+                        f"plugin {owner!r}: report category {item.code!r} must be {rule}"
+                    )
+                if item.code in categories:
+                    raise StartupError(f"plugin {owner!r}: report category {item.code!r} twice")
+                categories[item.code] = item
+            if item.code in takers:
+                raise StartupError(
+                    f"plugin {owner!r}: report category {item.code!r} is already taken by "
+                    f"{takers[item.code]!r}; only one plugin may take a category"
+                )
+            takers[item.code] = owner
+        return categories, takers
+
+    @cached_property
+    def config_keys(self) -> dict[str, Any]:
+        """Key name → :class:`core.unitconfig.services.ConfigKey`, core's and every plugin's.
+
+        Names are ``<area>.<rule>`` (core) or ``<plugin>.<rule>``, unique, and each default
+        must be a valid value of its key's type.
+        """
+        from core.unitconfig.services import ConfigKey
+
+        keys: dict[str, ConfigKey] = {}
+        for owner, key in self._collect("register_config_keys"):
+            if not isinstance(key, ConfigKey):
+                raise StartupError(f"plugin {owner!r}: register_config_keys returned {key!r}")
+            area = key.name.split(".", 1)[0]
+            owned = area not in self.names if owner == CORE else area == owner
+            if not CONFIG_KEY_NAME.match(key.name) or not owned:
+                rule = "<area>.<rule>" if owner == CORE else f"{owner}.<rule>"
+                raise StartupError(f"plugin {owner!r}: config key {key.name!r} must be {rule}")
+            if key.name in keys:
+                raise StartupError(f"plugin {owner!r}: config key {key.name!r} is declared twice")
+            try:
+                key.parse(key.dump(key.default))
+            except Exception as error:
+                raise StartupError(
+                    f"plugin {owner!r}: config key {key.name!r} has an invalid default: {error}"
+                ) from error
+            keys[key.name] = key
+        return keys
+
     def owner_of(self, name: str) -> str:
         """The owner of a dotted registry name (``mediation.case.read`` → ``mediation``)."""
         return name.split(".", 1)[0]
@@ -414,6 +501,8 @@ class Plugins:
             "training_modules",
             "jobs",
             "schedules",
+            "report_categories",
+            "config_keys",
         ):
             getattr(self, attribute)
 

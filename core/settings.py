@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         183, ge=183, description="Audit entries are kept at least this long (≥ 6 months)."
     )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for notification e-mail; unset: no e-mail is sent."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP user name, if the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("pingan@localhost", description="Sender address of notification e-mail.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_seconds: int = Field(30, ge=1, description="SMTP connection timeout.")
 
     @field_validator("disabled_plugins", mode="before")
     @classmethod

@@ -46,6 +46,9 @@ from core.volunteers import profile as volunteer_profile
 from core.volunteers.models import TeamMembership, TeamRole, Volunteer
 from core.volunteers.services import enroll
 from tests.support.fixtures import TEST_PASSWORD
+from tests.support.hours_world import hours_audit_steps
+from tests.support.reports_world import reports_audit_steps
+from tests.support.tasks_world import tasks_audit_steps
 from tests.support.web import sign_in
 
 pytestmark = pytest.mark.anyio
@@ -722,6 +725,12 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
                 headers=admin.headers,
             ),
         ),
+        # Check-in, hours, corrections, record certificates, calendar and e-mail.
+        *hours_audit_steps(client, platform, unit_tree, admin, NEW_PASSWORD),
+        # Tasks, points, shifts and assignments: a task's whole flow.
+        *tasks_audit_steps(client, platform, unit_tree, admin),
+        # Reports: submitted, triaged, referred, closed, the reporter revealed; unit settings.
+        *reports_audit_steps(client, platform, unit_tree, admin),
         # Units and imports last: the merge folds other_village into village.
         (
             "PATCH",

@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from litestar.middleware.csrf import generate_csrf_token
@@ -27,11 +28,23 @@ from sqlmodel import select
 
 from core.accounts import services
 from core.accounts.models import RoleGrant, User
+from core.files.models import StoredFile
+from core.hours.models import CorrectionStatus, HoursCorrection, HoursEntry, HoursRecord
 from core.jobs.models import Job, JobStatus
 from core.people.identity import check_digit
 from core.people.models import Person
 from core.people.services import ID_PURPOSE
 from core.recruitment.models import Application, ApplicationStatus
+from core.reports.models import Report, ReportStatus
+from core.tasks.models import (
+    Assignment,
+    AssignmentStatus,
+    Point,
+    Shift,
+    ShiftStatus,
+    Task,
+    TaskStatus,
+)
 from core.training.models import (
     Qualification,
     QualificationSource,
@@ -59,6 +72,12 @@ RECORD_PARAMETERS = {"user_id", "person_id", "job_id", "grant_id", "application_
 RECORD_PARAMETERS |= {"volunteer_id"}
 #: A training session (its organising unit) and a qualification (its holder's unit).
 RECORD_PARAMETERS |= {"session_id", "qualification_id"}
+#: A report names the unit it came from (and is handled there in this world).
+RECORD_PARAMETERS |= {"report_id"}
+#: Tasks, points, shifts and assignments belong to the unit whose work they are.
+RECORD_PARAMETERS |= {"task_id", "point_id", "shift_id", "assignment_id"}
+#: Ledger entries, corrections and record certificates belong to the unit that recorded them.
+RECORD_PARAMETERS |= {"entry_id", "correction_id", "record_id"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 EXISTING_USERNAME = "matrix-existing"
 EXISTING_ID = "50010319900101123"
@@ -260,6 +279,80 @@ BODIES = {
     ("POST", "/training/qualifications/{qualification_id:int}/revocation"): lambda unit: {
         "reason": "authorization matrix"
     },
+    # Reports: every step is taken on a closed report (409 for its status); revealing the
+    # reporter succeeds where allowed.
+    ("POST", "/api/v1/reports/{report_id:int}/triage"): lambda unit: {},
+    ("POST", "/api/v1/reports/{report_id:int}/referral"): lambda unit: {"referred_to": "派出所"},
+    ("POST", "/api/v1/reports/{report_id:int}/handling"): lambda unit: {},
+    ("POST", "/api/v1/reports/{report_id:int}/closure"): lambda unit: {"feedback": "矩阵"},
+    ("POST", "/api/v1/reports/{report_id:int}/reporter"): lambda unit: {
+        "reason": "authorization matrix"
+    },
+    ("POST", "/reports/{report_id:int}/triage"): lambda unit: {},
+    ("POST", "/reports/{report_id:int}/referral"): lambda unit: {"referred_to": "派出所"},
+    ("POST", "/reports/{report_id:int}/handling"): lambda unit: {},
+    ("POST", "/reports/{report_id:int}/closure"): lambda unit: {"feedback": "矩阵"},
+    ("POST", "/reports/{report_id:int}/reporter"): lambda unit: {"reason": "authorization matrix"},
+    # Tasks: every step is taken on a cancelled task, shift and assignment (409 for their
+    # status) or with a point's latitude alone (400), after the scoped lookup; a volunteer's
+    # own sign-up and withdrawal answer 409 for an account without a volunteer record.
+    **{
+        (method, prefix + path): body
+        for prefix in ("/api/v1", "")
+        for method, path, body in (
+            ("PATCH", "/tasks/{task_id:int}", lambda unit: {"title": "矩阵"}),
+            ("POST", "/tasks/{task_id:int}/edit", lambda unit: {"title": "矩阵"}),
+            ("POST", "/tasks/{task_id:int}/subtasks", lambda unit: {"unit_id": unit.id}),
+            ("POST", "/tasks/{task_id:int}/cancellation", lambda unit: {"reason": "矩阵"}),
+            (
+                "POST",
+                "/tasks/{task_id:int}/shifts",
+                lambda unit: {
+                    "point_id": 1,
+                    "starts_at": "2030-01-01T08:00:00+08:00",
+                    "ends_at": "2030-01-01T10:00:00+08:00",
+                },
+            ),
+            ("PATCH", "/points/{point_id:int}", lambda unit: {"latitude": "29.5"}),
+            ("PATCH", "/shifts/{shift_id:int}", lambda unit: {"min_headcount": 1}),
+            ("POST", "/shifts/{shift_id:int}/cancellation", lambda unit: {"reason": "矩阵"}),
+            ("POST", "/shifts/{shift_id:int}/assignments", lambda unit: {"volunteer_id": 1}),
+            ("POST", "/assignments/{assignment_id:int}/decline", lambda unit: {"reason": "矩阵"}),
+            (
+                "POST",
+                "/assignments/{assignment_id:int}/cancellation",
+                lambda unit: {"reason": "矩阵"},
+            ),
+        )
+    },
+}
+
+# Hours: a correction to the hours an entry has already (400), a decision on a correction
+# decided already (409).
+BODIES |= {
+    (method, path): body
+    for method, path, body in (
+        (
+            "POST",
+            "/api/v1/hours/entries/{entry_id:int}/corrections",
+            lambda unit: {"new_hours": "0.0", "reason": "authorization matrix"},
+        ),
+        (
+            "POST",
+            "/hours/entries/{entry_id:int}/corrections",
+            lambda unit: {"new_hours": "0", "reason": "authorization matrix"},
+        ),
+        (
+            "POST",
+            "/api/v1/hours/corrections/{correction_id:int}/decision",
+            lambda unit: {"approve": False, "reason": "authorization matrix"},
+        ),
+        (
+            "POST",
+            "/hours/corrections/{correction_id:int}/decision",
+            lambda unit: {"decision": "reject", "reason": "authorization matrix"},
+        ),
+    )
 }
 
 #: Scoped lookups a handler makes with an action other than the route's own.
@@ -329,6 +422,9 @@ class World:
         self._populate()
         self._populate_volunteers()
         self._populate_training()
+        self._populate_reports()
+        self._populate_duty()
+        self._populate_hours()
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -430,6 +526,48 @@ class World:
             set_plugin_enabled(session, session.get(Unit, city.id), "sample", True, changed_by="t")
             session.commit()
 
+    def _populate_hours(self) -> None:
+        """A ledger entry of 0 hours at every unit, a correction of it already approved and a
+        record certificate not yet drawn: a correction to 0 hours is refused as unchanged
+        (400), a decision for the correction's status (409), the PDF as not ready (409)."""
+        self.entry: dict[int, int] = {}
+        self.correction: dict[int, int] = {}
+        self.record: dict[int, int] = {}
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                entry = HoursEntry(
+                    volunteer_id=self.volunteer[unit.id],
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    home_unit_id=unit.id,
+                    home_unit_path=unit.path,
+                    service_date=date(2024, 1, 1),
+                    hours=Decimal(0),
+                )
+                session.add(entry)
+                session.flush()
+                correction = HoursCorrection(
+                    entry_id=entry.id,
+                    volunteer_id=entry.volunteer_id,
+                    unit_path=unit.path,
+                    new_hours=Decimal(0),
+                    reason="授权矩阵",
+                    status=CorrectionStatus.approved,
+                )
+                record = HoursRecord(
+                    number=f"JLMATRIX{unit.id}-2024-00001",
+                    volunteer_id=entry.volunteer_id,
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    total_hours=Decimal(0),
+                    entries=1,
+                )
+                session.add_all([correction, record])
+                session.flush()
+                self.entry[unit.id] = entry.id
+                self.correction[unit.id], self.record[unit.id] = correction.id, record.id
+            session.commit()
+
     def _populate_volunteers(self) -> None:
         """The target person of every unit volunteers there: a member of the unit's team, in
         the sample special team, wearing a badge (the records volunteer bodies collide with)."""
@@ -520,6 +658,94 @@ class World:
                 self.session[unit.id] = training.id
                 self.enrolment[unit.id] = enrolment.id
                 self.qualification[unit.id] = qualification.id
+
+    def _populate_reports(self) -> None:
+        """A closed report from every unit, handled there, with one photo: every step on it
+        is refused for its status (409) after the permission checks."""
+        self.report: dict[int, int] = {}
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                photo = StoredFile(
+                    name="report-photo.png",
+                    media_type="image/png",
+                    content=b"\x89PNG\r\n\x1a\n",
+                    size=8,
+                    unit_path=unit.path,
+                )
+                session.add(photo)
+                session.flush()
+                report = Report(
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    origin_unit_id=unit.id,
+                    origin_unit_path=unit.path,
+                    category="clue",
+                    title="矩阵报告",
+                    body="授权矩阵",
+                    photo_file_ids=[photo.id],
+                    reporter_person_id=self.person[unit.id],
+                    reporter_user_id=self.user[unit.id],
+                    status=ReportStatus.closed,
+                    triage_due_at=datetime.now(UTC),
+                    feedback="已办结",
+                )
+                session.add(report)
+                session.flush()
+                self.report[unit.id] = report.id
+            session.commit()
+
+    def _populate_duty(self) -> None:
+        """A point and a cancelled task at every unit, with a cancelled shift holding the
+        unit's volunteer in a cancelled assignment: every step on them is refused for its
+        status (409) after the permission checks."""
+        self.task: dict[int, int] = {}
+        self.point: dict[int, int] = {}
+        self.shift: dict[int, int] = {}
+        self.assignment: dict[int, int] = {}
+        starts = datetime(2030, 1, 1, 0, 0, tzinfo=UTC)
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                task = Task(
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    task_type="core.patrol",
+                    title="矩阵任务",
+                    status=TaskStatus.cancelled,
+                    starts_on=starts.date(),
+                    ends_on=starts.date(),
+                    cancel_reason="授权矩阵",
+                )
+                point = Point(unit_id=unit.id, unit_path=unit.path, name="矩阵点位")
+                session.add_all([task, point])
+                session.flush()
+                shift = Shift(
+                    task_id=task.id,
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    point_id=point.id,
+                    starts_at=starts,
+                    ends_at=starts.replace(hour=2),
+                    status=ShiftStatus.cancelled,
+                    checkin_secret="matrix",
+                )
+                session.add(shift)
+                session.flush()
+                assignment = Assignment(
+                    shift_id=shift.id,
+                    volunteer_id=self.volunteer[unit.id],
+                    person_id=self.person[unit.id],
+                    unit_id=unit.id,
+                    unit_path=unit.path,
+                    home_unit_id=unit.id,
+                    home_unit_path=unit.path,
+                    starts_at=shift.starts_at,
+                    ends_at=shift.ends_at,
+                    status=AssignmentStatus.cancelled,
+                )
+                session.add(assignment)
+                session.flush()
+                self.task[unit.id], self.point[unit.id] = task.id, point.id
+                self.shift[unit.id], self.assignment[unit.id] = shift.id, assignment.id
             session.commit()
 
     def actions_at(self, caller: list[tuple[str, Unit]], target: Unit) -> set[str]:
@@ -621,6 +847,18 @@ def build_request(
             values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
         elif name == "code":
             values[name] = "core.law"
+        elif name == "report_id":
+            values[name] = world.report[unit.id]
+        elif name == "photo":
+            values[name] = 0
+        elif name == "key":
+            values[name] = "reports.triage_hours"
+        elif name in ("task_id", "point_id", "shift_id", "assignment_id"):
+            values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
+        elif name in ("entry_id", "correction_id", "record_id"):
+            values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
+        elif name == "what":  # a check-in on someone's behalf
+            values[name] = "check-in"
         elif name == "grant_id":
             role = world.revocable_role(caller, unit) if caller else "auditor"
             values[name] = world.fresh_grant(unit, role)

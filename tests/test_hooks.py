@@ -8,6 +8,7 @@ platform is built from it.
 
 import re
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -394,6 +395,30 @@ def test_hook_register_task_types_registers_litter_picking(platform):
     assert (task_type.risky, task_type.required_modules) == (False, ())
 
 
+@pytest.mark.anyio
+async def test_hook_register_task_types_the_types_fields_are_asked_and_checked(
+    client, enabled_unit, unit_tree, accounts
+):
+    leader = accounts("village_leader", unit_tree.village)
+    start = date.today() + timedelta(days=7)
+    body = {
+        "task_type": "sample.litter_pick",
+        "title": "江边捡拾垃圾",
+        "starts_on": start.isoformat(),
+        "ends_on": start.isoformat(),
+    }
+    url = f"/api/v1/units/{unit_tree.village.id}/tasks"
+    refused = await client.post(
+        url, json={**body, "details": {"bags": "many"}}, headers=leader.headers
+    )
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+        ("details.bags", "int_parsing")
+    ]
+    made = await client.post(url, json={**body, "details": {"bags": 20}}, headers=leader.headers)
+    assert made.status_code == 201, made.text
+    assert (made.json()["task_type_name"], made.json()["details"]) == ("捡拾垃圾", {"bags": 20})
+
+
 def test_hook_register_task_types_refuses_a_duplicate_code(pm, offline_settings):
     twice = [TaskType("twice.patrol", Label("巡逻", "Patrol"))] * 2
     pm.register(inline_plugin("twice", register_task_types=lambda: twice), name="twice")
@@ -743,6 +768,137 @@ async def test_hook_on_plugin_disabled_is_called_for_the_switched_plugin_only_an
             await client.put(f"/api/v1/units/{unit.id}/plugins/spy", json={"enabled": enabled})
     assert calls == [("enabled", unit.id), ("disabled", unit.id)]
     assert notes_at(platform, unit) == ["board opened", "留言", "board closed"]  # nothing deleted
+
+
+# -- check_assignment --------------------------------------------------------------------
+
+
+@pytest.fixture
+def duty(platform, enabled_unit, unit_tree, accounts):
+    """A published patrol at the village (sample on from the district), two volunteers of
+    the village, and its leader's API headers."""
+    from tests.support.tasks_world import TasksWorld, at, next_monday
+
+    world = TasksWorld(platform)
+    task = world.task(unit_tree.village)
+    shift = world.shift(task, at(next_monday(), 9), max_headcount=3)
+    members = [world.volunteer(unit_tree.village) for _ in range(2)]
+    return shift, members, accounts("village_leader", unit_tree.village).headers
+
+
+def pin(platform, unit, text: str) -> None:
+    with platform.session_factory() as session:
+        session.add(SampleNote(unit_id=unit.id, text=text))
+        session.commit()
+
+
+@pytest.mark.anyio
+async def test_hook_check_assignment_a_blocking_refusal_refuses_and_names_the_rule(
+    client, platform, unit_tree, duty
+):
+    shift, (marked, other), headers = duty
+    pin(platform, unit_tree.village, f"refuse:{marked.person_id}")
+    url = f"/api/v1/shifts/{shift.id}/assignments"
+    refused = await client.post(url, json={"volunteer_id": marked.volunteer_id}, headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "not_eligible"
+    assert refused.json()["errors"] == [
+        {"field": "volunteer_id", "rule": "sample.marked", "message": "便签上注明不宜安排"}
+    ]
+    # a warning does not let it through either way; another person is not concerned
+    confirmed = await client.post(
+        url, json={"volunteer_id": marked.volunteer_id, "confirm_warnings": True}, headers=headers
+    )
+    assert confirmed.status_code == 409
+    assert (
+        await client.post(url, json={"volunteer_id": other.volunteer_id}, headers=headers)
+    ).status_code == 201
+
+
+@pytest.mark.anyio
+async def test_hook_check_assignment_a_warning_comes_back_and_is_kept_when_overridden(
+    client, platform, unit_tree, duty
+):
+    shift, (member, _), headers = duty
+    pin(platform, unit_tree.village, f"warn:{member.person_id}")
+    url = f"/api/v1/shifts/{shift.id}/assignments"
+    first = await client.post(url, json={"volunteer_id": member.volunteer_id}, headers=headers)
+    assert (first.status_code, first.json()["code"]) == (409, "confirm_warnings")
+    assert [(e["field"], e["rule"]) for e in first.json()["errors"]] == [
+        ("confirm_warnings", "sample.reminder")
+    ]
+    again = await client.post(
+        url, json={"volunteer_id": member.volunteer_id, "confirm_warnings": True}, headers=headers
+    )
+    assert again.status_code == 201, again.text
+    (assignment,) = again.json()["assignments"]
+    assert assignment["warnings"] == [
+        "sample.reminder: 便签上有提醒事项 / A note asks to check first"
+    ]
+
+
+@pytest.mark.anyio
+async def test_hook_check_assignment_is_not_called_where_the_plugin_is_disabled(
+    client, platform, unit_tree, duty
+):
+    shift, (member, _), headers = duty
+    pin(platform, unit_tree.village, f"refuse:{member.person_id}")
+    switch(platform, unit_tree.village, "sample", False)
+    made = await client.post(
+        f"/api/v1/shifts/{shift.id}/assignments",
+        json={"volunteer_id": member.volunteer_id},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+
+
+def test_hook_check_assignment_receives_the_proposed_assignment(pm, settings, request):
+    from core.tasks.assignments import assign
+    from core.tasks.models import Shift
+    from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
+
+    seen = []
+    pm.register(
+        inline_plugin("gate", check_assignment=lambda check, session: seen.append(check) or []),
+        name="gate",
+    )
+    platform = request.getfixturevalue("platform")
+    tree = request.getfixturevalue("unit_tree")
+    switch(platform, tree.township, "gate", True)
+    world = TasksWorld(platform)
+    task = world.task(
+        tree.village,
+        task_type="core.emergency_rescue",
+        details={"incident": "flood", "assembly_point": "朝天门"},
+    )
+    start = at(next_monday(), 9)
+    shift = world.shift(task, start, required_modules=[])
+    member = world.volunteer(tree.village)
+    elsewhere = world.shift(world.task(tree.other_village), start)
+    leader = principal_of(platform, ("township_leader", tree.township))
+    with platform.session_factory() as session:
+        assign(platform, session, leader, session.get(Shift, shift.id), member.volunteer_id)
+        session.commit()
+    (check,) = seen
+    assert (check.volunteer_id, check.person_id, check.unit_id, check.home_unit_id) == (
+        member.volunteer_id,
+        member.person_id,
+        tree.village.id,
+        tree.village.id,
+    )
+    assert (check.task_type, check.risky, check.required_modules) == (
+        "core.emergency_rescue",
+        True,
+        ("core.emergency_rescue",),
+    )
+    assert (check.starts_at, check.ends_at) == (start, start + timedelta(hours=2))
+    # the other township's shift: "gate" is not enabled there, so it is not asked
+    other = world.volunteer(tree.other_village)
+    city = principal_of(platform, ("city_admin", tree.city))
+    with platform.session_factory() as session:
+        assign(platform, session, city, session.get(Shift, elsewhere.id), other.volunteer_id)
+        session.rollback()
+    assert len(seen) == 1
 
 
 # -- export_volunteers -------------------------------------------------------------------

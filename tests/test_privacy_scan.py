@@ -16,10 +16,14 @@ from sqlmodel import select
 
 from core.accounts.models import User
 from core.audit.models import AuditEntry
+from core.hours.models import HoursRecord
 from core.jobs.models import Job
 from core.people.identity import check_digit
 from core.people.models import Person
 from core.recruitment.models import Application
+from core.reports.models import Report
+from core.tasks.assignments import assign
+from core.tasks.models import Shift, Task
 from core.training import sessions as training_sessions
 from core.training.models import (
     EnrolmentChannel,
@@ -79,6 +83,7 @@ class _Registry:
         self.people: list[dict] = []  # the clear values and the ids the API gave
         self.notes: list[dict] = []
         self.applications: list[dict] = []  # pending applications, with the same kinds of data
+        self.reports: list[dict] = []  # reports whose text names a suspect's ID and mobile
 
     async def fill(self) -> None:
         with self.platform.session_factory() as session:
@@ -131,6 +136,20 @@ class _Registry:
             )
             assert response.status_code == 201, response.text
             self.applications.append({**applicant, "id": response.json()["id"]})
+            suspect = {
+                "id_number": resident_id("500107", f"19{80 + index}0606", f"{index + 600:03d}"),
+                "phone": f"137{index:04d}{index * 17:04d}",
+            }
+            response = await self.client.post(
+                f"/api/v1/units/{unit.id}/reports",
+                json={
+                    "category": "clue",
+                    "body": f"嫌疑人手机{suspect['phone']}，身份证{suspect['id_number']}",
+                },
+                headers=self.admin.headers,
+            )
+            assert response.status_code == 201, response.text
+            self.reports.append({**suspect, "id": response.json()["id"]})
         # Everyone registered below the city volunteers, so the volunteer lists, profiles and
         # pages are scanned with real data too.
         with self.platform.session_factory() as session:
@@ -182,6 +201,54 @@ class _Registry:
                 granted_by_id=None,
             )
             session.commit()
+        self._fill_duty()
+        self._fill_hours()
+
+    def _fill_duty(self) -> None:
+        """A published patrol at every unit below the city, with a shift holding the unit's
+        volunteers, so task, shift, roster, suggestion and duty pages show real people."""
+        from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
+
+        world = TasksWorld(self.platform)
+        city = principal_of(self.platform, ("city_admin", self.tree.city))
+        with self.platform.session_factory() as session:
+            volunteers = session.exec(select(Volunteer.id, Volunteer.unit_id)).all()
+        for unit in self.units[1:]:
+            shift = world.shift(world.task(unit), at(next_monday(), 9), max_headcount=4)
+            for volunteer_id, unit_id in volunteers:
+                if unit_id == unit.id:
+                    with self.platform.session_factory() as session:
+                        assign(
+                            self.platform, session, city, session.get(Shift, shift.id), volunteer_id
+                        )
+                        session.commit()
+
+    def _fill_hours(self) -> None:
+        """Every volunteer's shift checked out and confirmed, and a record certificate for
+        each, so the hours, roster and record pages show real people."""
+        from core.accounts.services import principal_for
+        from core.hours.ledger import confirm
+        from core.hours.record import issue
+        from core.tasks.models import Assignment
+
+        with self.platform.session_factory() as session:
+            admin = principal_for(
+                session, session.get(User, self.admin.user_id), self.platform.policy, "token"
+            )
+            for assignment in session.exec(select(Assignment)).all():
+                assignment.checked_in_at = assignment.starts_at
+                assignment.checked_out_at = assignment.ends_at
+                session.add(assignment)
+                session.flush()
+                confirm(session, admin, assignment)
+                issue(
+                    session,
+                    session.get(Volunteer, assignment.volunteer_id),
+                    session.get(Unit, assignment.unit_id),
+                    self.admin.user_id,
+                )
+            session.commit()
+            assert session.exec(select(HoursRecord.id)).first() is not None
 
     @property
     def clear_values(self) -> list[str]:
@@ -190,6 +257,7 @@ class _Registry:
             for record in [*self.people, *self.applications]
             for key in ("id_number", "phone", "address")
         ]
+        values += [report[key] for report in self.reports for key in ("id_number", "phone")]
         return values + [note["contact"] for note in self.notes]
 
 
@@ -223,6 +291,14 @@ def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
             "session_id": session.exec(select(TrainingSession.id)).all(),
             "enrolment_id": session.exec(select(TrainingEnrolment.id)).all(),
             "code": ["core.law", "sample.notice_etiquette"],
+            "report_id": session.exec(select(Report.id)).all(),
+            "photo": [0],
+            "key": sorted(platform.plugins.config_keys)[:2],
+            "task_id": session.exec(select(Task.id)).all(),
+            "shift_id": session.exec(select(Shift.id)).all(),
+            "record_id": session.exec(select(HoursRecord.id)).all(),
+            "secret": session.exec(select(Shift.checkin_secret)).all()[:2],
+            "token": ["no-such-calendar.ics"],
         }
     for name in parameters:
         assert name in ids, f"GET {path}: no ids to fill {name!r} with"
@@ -393,3 +469,70 @@ async def test_reveal_is_the_only_way_and_is_audited(
     )
     assert response.status_code == 400
     assert len(_reveals(platform)) == before + 2
+
+
+async def test_no_report_response_shows_the_reporter_to_anyone_but_a_handler(
+    client, app, platform, unit_tree, accounts
+):
+    """Every GET route about reports, as every role: the reporter's name, account and phone
+    never appear; their masked name appears only to roles that handle the reports."""
+    from core.accounts.models import User
+    from core.people.services import PersonDetails, create_person
+
+    name, username, phone = "卫守望", "wei-shouwang", "13566667777"
+    reporter = accounts("volunteer", unit_tree.village, username=username)
+    with platform.session_factory() as session:
+        village = session.get(Unit, unit_tree.village.id)
+        person = create_person(
+            session,
+            platform.keyring,
+            village,
+            PersonDetails(
+                name=name, id_number=resident_id("500103", "19750505", "321"), phone=phone
+            ),
+        )
+        user = session.get(User, reporter.user_id)
+        user.person_id = person.id
+        session.add(user)
+        session.commit()
+    for title in ("深夜有人翻越围墙", "小区道路积水"):
+        response = await client.post(
+            f"/api/v1/units/{unit_tree.village.id}/reports",
+            json={"category": "clue", "title": title, "body": title},
+            headers=reporter.headers,
+        )
+        assert response.status_code == 201, response.text
+    routes = [(path, params) for path, params in _get_routes(app)[0] if "report" in path]
+    assert len(routes) >= 8, routes
+    masked = name[0] + "*" + name[-1]
+    shown_to, statuses = set(), Counter()
+    for role in platform.policy.roles:
+        account = accounts(role, _role_unit(platform, unit_tree, role))
+        client.cookies.clear()
+        await sign_in(client, account.username, account.password)
+        for path, parameters in routes:
+            for url in _urls(platform, path, parameters):
+                page = not url.startswith("/api/")
+                response = await client.get(
+                    url,
+                    headers={"accept": "text/html"} if page else account.headers,
+                    follow_redirects=False,
+                )
+                statuses[response.status_code] += 1
+                assert response.status_code < 500, (role, url)
+                text = (
+                    response.text
+                    if response.headers.get("content-type", "").startswith(
+                        ("text/", "application/json")
+                    )
+                    else ""
+                )
+                for secret in (name, username, phone):
+                    assert secret not in text, (role, url, secret)
+                if masked in text:
+                    shown_to.add(role)
+    handlers = {
+        r for r in platform.policy.roles if "core.report.reveal" in platform.policy.actions(r)
+    }
+    assert shown_to == handlers == {"city_admin", "district_admin", "township_leader"}
+    assert statuses[200] > 20

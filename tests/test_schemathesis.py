@@ -16,6 +16,7 @@ import json
 import os
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 import schemathesis
@@ -30,8 +31,12 @@ from sqlmodel import select
 from core.accounts.models import ApiToken, RoleGrant, User
 from core.jobs.models import Job
 from core.people.models import Person
+from core.reports.models import Report
+from core.tasks.assignments import assign
+from core.tasks.models import Assignment, Point, Shift, Task
 from core.units.models import Unit
 from tests.support import databases
+from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}
 ERROR_KEYS = {"status", "code", "message", "errors"}
@@ -103,7 +108,14 @@ def real_ids(platform) -> dict[str, list]:
             "grant_id": list(session.exec(select(RoleGrant.id))),
             "token_id": list(session.exec(select(ApiToken.id))),
             "job_id": list(session.exec(select(Job.id))),
+            "report_id": list(session.exec(select(Report.id))),
+            "photo": [0, 1],
+            "key": sorted(platform.plugins.config_keys),
             "name": list(platform.plugins.names),
+            "task_id": list(session.exec(select(Task.id))),
+            "point_id": list(session.exec(select(Point.id))),
+            "shift_id": list(session.exec(select(Shift.id))),
+            "assignment_id": list(session.exec(select(Assignment.id))),
         }
 
 
@@ -136,6 +148,30 @@ def test_openapi_operations_fuzzed(app, platform, unit_tree, accounts, admin):
         session.add(Person(unit_id=city.id, unit_path=city.path, name="甲"))
         district = session.get(Unit, unit_tree.district.id)
         session.add(Person(unit_id=district.id, unit_path=district.path, name="乙"))
+        session.add(
+            Report(
+                unit_id=district.id,
+                unit_path=district.path,
+                origin_unit_id=district.id,
+                origin_unit_path=district.path,
+                category="clue",
+                title="模糊测试",
+                body="模糊测试的报告",
+                triage_due_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+    duty = TasksWorld(platform)  # a published task with a staffed shift at the district
+    shift = duty.shift(duty.task(unit_tree.township), at(next_monday(), 9))
+    member = duty.volunteer(unit_tree.township)
+    with platform.session_factory() as session:
+        assign(
+            platform,
+            session,
+            principal_of(platform, ("district_admin", unit_tree.district)),
+            session.get(Shift, shift.id),
+            member.volunteer_id,
+        )
         session.commit()
     ids = real_ids(platform)
     callers = [None, "admin", "district_admin"]

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime
+from core.security.fields import Encrypted
 from core.units.models import PATH_TYPE, utcnow
 
 TIMESTAMP = UTCDateTime
@@ -23,6 +24,7 @@ class User(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     unit_path: str = Field(sa_type=PATH_TYPE, index=True)
     password_hash: str = Field(sa_type=sa.Text)
+    email: str | None = Field(default=None, sa_type=Encrypted())  # for notifications only
     is_active: bool = True
     must_change_password: bool = False
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)

@@ -3,9 +3,13 @@
 from core.certificates import hooks as certificates
 from core.coverage import hooks as coverage
 from core.defaults import jobs, menu, models, permissions
+from core.hours import hooks as hours
 from core.imports import hooks as imports
 from core.recruitment import hooks as recruitment
+from core.reports import hooks as reports
+from core.tasks import hooks as tasks
 from core.training import hooks as training
+from core.unitconfig import hooks as unitconfig
 from core.units import hooks as units
 from core.volunteers import hooks as volunteers
 
@@ -21,4 +25,8 @@ DEFAULT_PLUGINS = [
     coverage,
     certificates,
     training,
+    unitconfig,
+    tasks,
+    hours,
+    reports,
 ]

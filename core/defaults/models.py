@@ -4,11 +4,14 @@ from core.accounts.models import ApiToken, LoginFailure, RoleGrant, User, UserSe
 from core.audit.models import AuditEntry, AuditObjectRange
 from core.files.models import StoredFile
 from core.hookspecs import hookimpl
+from core.hours.models import HoursCorrection, HoursEntry, HoursRecord, VolunteerHours
 from core.imports.models import ImportBatch
 from core.jobs.models import Job
 from core.notifications.models import Notification
 from core.people.models import Person
 from core.recruitment.models import Application, ApplicationStep
+from core.reports.models import Report, ReportStep
+from core.tasks.models import Assignment, CalendarToken, Point, Shift, Task, TaskStep
 from core.training.models import (
     Qualification,
     QuizAttempt,
@@ -19,6 +22,7 @@ from core.training.models import (
     TrainingSessionModule,
     TrainingSetting,
 )
+from core.unitconfig.models import UnitSetting
 from core.units.models import NumberSequence, Unit, UnitEvent, UnitPlugin
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
 
@@ -56,4 +60,17 @@ def register_models():
         TrainingPlan,
         TrainingPlanTarget,
         TrainingSetting,
+        UnitSetting,
+        Task,
+        TaskStep,
+        Point,
+        Shift,
+        Assignment,
+        CalendarToken,
+        HoursEntry,
+        HoursCorrection,
+        VolunteerHours,
+        HoursRecord,
+        Report,
+        ReportStep,
     ]

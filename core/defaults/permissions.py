@@ -1,7 +1,16 @@
 """Core's actions, roles and sensitive fields."""
 
+from dataclasses import replace
+
 from core.contributions import Action, Label, Role, SensitiveField
 from core.hookspecs import hookimpl
+from core.hours import permissions as hours
+from core.reports import permissions as reports
+from core.tasks import permissions as tasks
+from core.unitconfig import permissions as unitconfig
+
+#: The areas that declare their actions and default grants in a ``permissions`` module.
+AREAS = (unitconfig, tasks, hours, reports)
 
 CORE_ACTIONS = [
     Action("core.unit.read", Label("查看单位", "View units")),
@@ -61,6 +70,7 @@ CORE_ACTIONS = [
     Action("core.training.configure", Label("设置岗位培训要求", "Set the training roles require")),
     Action("core.audit.read", Label("查看审计日志", "Read the audit trail")),
     Action("core.audit.export", Label("导出审计日志", "Export the audit trail"), sensitive=True),
+    *(action for area in AREAS for action in area.ACTIONS),
 ]
 
 ADMINISTRATION = ("core.unit.read", "core.plugin.read", "core.job.read")
@@ -177,6 +187,14 @@ CORE_ROLES = [
         levels=("township", "village"),
     ),
 ]
+
+
+def _with_area_grants(role: Role) -> Role:
+    extra = tuple(name for area in AREAS for name in area.GRANTS.get(role.name, ()))
+    return replace(role, actions=(*role.actions, *extra)) if extra else role
+
+
+CORE_ROLES = [_with_area_grants(role) for role in CORE_ROLES]
 
 CORE_SENSITIVE_FIELDS = [
     SensitiveField("person", "id_number", "id_number", "core.person.reveal"),

@@ -10,14 +10,18 @@ from core.contributions import (
     MenuItem,
     Quiz,
     QuizQuestion,
+    Refusal,
+    ReportCategory,
     Role,
     Schedule,
     SensitiveField,
+    TaskField,
     TaskType,
     TrainingModule,
 )
 from core.hookspecs import hookimpl
 from pingan_sample import META
+from pingan_sample.config import BOARD_LIMIT
 from pingan_sample.jobs import count_notes, heartbeat
 from pingan_sample.models import SampleNote, SampleTally
 from pingan_sample.routes import NoteController, NotePages
@@ -74,7 +78,17 @@ def register_sensitive_fields():
 
 @hookimpl
 def register_task_types():
-    return [TaskType("sample.litter_pick", Label("捡拾垃圾", "Litter picking"))]
+    return [
+        TaskType(
+            "sample.litter_pick",
+            Label("捡拾垃圾", "Litter picking"),
+            fields=(
+                TaskField("bags", Label("垃圾袋（只）", "Bags"), kind="integer", required=True),
+                TaskField("area", Label("清理范围", "Area"), max_length=100),
+            ),
+            skills=("publicity",),
+        )
+    ]
 
 
 ETIQUETTE_QUIZ = Quiz(
@@ -120,6 +134,16 @@ def register_training_modules():
 
 
 @hookimpl
+def register_report_categories():
+    return [ReportCategory("sample.litter", Label("乱扔垃圾", "Litter"))]
+
+
+@hookimpl
+def register_config_keys():
+    return [BOARD_LIMIT]
+
+
+@hookimpl
 def register_jobs():
     return [count_notes, heartbeat]
 
@@ -155,6 +179,34 @@ def menu_items(unit, actor):
 def dashboard_figures(unit, actor, session):
     notes = session.exec(select(func.count()).where(SampleNote.unit_id == unit.id)).one()
     return [Figure(Label("便签", "Notes"), notes, url=f"/units/{unit.id}/sample/")]
+
+
+@hookimpl
+def check_assignment(check, session):
+    """A note ``refuse:<person id>`` pinned at the shift's unit refuses that person there;
+    ``warn:<person id>`` only warns."""
+    pinned = set(
+        session.exec(
+            select(SampleNote.text).where(
+                SampleNote.unit_id == check.unit_id,
+                SampleNote.text.in_([f"refuse:{check.person_id}", f"warn:{check.person_id}"]),
+            )
+        )
+    )
+    found = []
+    if f"refuse:{check.person_id}" in pinned:
+        found.append(
+            Refusal("sample.marked", Label("便签上注明不宜安排", "A note says not to assign"))
+        )
+    if f"warn:{check.person_id}" in pinned:
+        found.append(
+            Refusal(
+                "sample.reminder",
+                Label("便签上有提醒事项", "A note asks to check first"),
+                blocking=False,
+            )
+        )
+    return found
 
 
 @hookimpl

@@ -8,7 +8,9 @@ from sqlmodel import select
 
 from core.jobs import enqueue
 from core.security.present import masked_values
+from core.unitconfig.services import local_today, setting
 from core.web.deps import PlatformDep, SessionDep, UnitDep
+from pingan_sample.config import BOARD_LIMIT
 from pingan_sample.jobs import count_notes
 from pingan_sample.models import SampleNote
 
@@ -81,7 +83,13 @@ class NotePages(Controller):
         """The unit's notice board."""
         from core.web.navigation import unit_page
 
-        notes = session.exec(select(SampleNote).where(SampleNote.unit_id == unit.id)).all()
+        shown = setting(session, unit, BOARD_LIMIT, local_today())
+        notes = session.exec(
+            select(SampleNote)
+            .where(SampleNote.unit_id == unit.id)
+            .order_by(SampleNote.id.desc())
+            .limit(shown)
+        ).all()
         return Template(
             "sample/board.html",
             context={

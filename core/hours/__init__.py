@@ -1,0 +1,1 @@
+"""Service hours: rules per unit, the append-only ledger, corrections, totals and star levels."""

@@ -1,0 +1,1 @@
+"""Reports of crime clues, public opinion and hazards from volunteers, routed and answered."""

@@ -1,0 +1,1 @@
+"""Tasks, their decomposition to lower units, shifts at points, and who is assigned to them."""
