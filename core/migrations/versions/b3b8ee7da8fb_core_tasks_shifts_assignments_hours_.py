@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "b3b8ee7da8fb"
-down_revision: str | Sequence[str] | None = "dff1ed521675"
+down_revision: str | Sequence[str] | None = "f4c2c3b93ac6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
