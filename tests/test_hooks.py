@@ -853,8 +853,11 @@ async def test_hook_check_assignment_is_not_called_where_the_plugin_is_disabled(
 
 
 def test_hook_check_assignment_receives_the_proposed_assignment(pm, settings, request):
+    from core.people.models import Person
     from core.tasks.assignments import assign
     from core.tasks.models import Shift
+    from core.training.models import QualificationSource
+    from core.training.qualifications import grant
     from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
 
     seen = []
@@ -877,6 +880,15 @@ def test_hook_check_assignment_receives_the_proposed_assignment(pm, settings, re
     elsewhere = world.shift(world.task(tree.other_village), start)
     leader = principal_of(platform, ("township_leader", tree.township))
     with platform.session_factory() as session:
+        # core's training gate asks for the task type's module: the member holds it
+        grant(
+            session,
+            session.get(Person, member.person_id),
+            platform.plugins.training_modules["core.emergency_rescue"],
+            granted_on=start.date() - timedelta(days=30),
+            source=QualificationSource.manual,
+            granted_by_id=None,
+        )
         assign(platform, session, leader, session.get(Shift, shift.id), member.volunteer_id)
         session.commit()
     (check,) = seen
