@@ -15,7 +15,7 @@ Measured, each the median of ``--repeat`` runs, the baseline in the same run:
   (``CREATE TEMP TABLE … AS``), what any recomputation must at least do;
 * :func:`core.hours.totals.recompute` into an empty ``volunteer_hours`` (every row inserted);
 * the same with nothing changed since (the nightly case: nothing rewritten);
-* the same after new hours for 1 % of the volunteers.
+* the same after new hours for 1 % of the volunteers (removed again at the end).
 """
 
 import argparse
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 from common import table  # noqa: E402
 
+MARK = "bench_hours"  # the reason of the entries the run adds, and removes again
 common.BENCH_URL = os.environ.get(
     "PINGAN_BENCH_TASKS_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/pingan_bench_tasks"
 )
@@ -227,12 +228,22 @@ def main() -> None:
             connection.execute(
                 sa.text(
                     "insert into hours_entry (volunteer_id, kind, unit_id, unit_path,"
-                    " home_unit_id, home_unit_path, service_date, hours, rule, recorded_at)"
-                    " select id, 'service', unit_id, unit_path, unit_id, unit_path,"
-                    " date '2026-01-10', 2.0, '{}', now() from volunteer where id % 100 = 7"
-                )
+                    " home_unit_id, home_unit_path, service_date, hours, rule, reason,"
+                    " recorded_at) select id, 'service', unit_id, unit_path, unit_id,"
+                    " unit_path, date '2026-01-10', 2.0, '{}', :mark, now() from volunteer"
+                    " where id % 100 = 7"
+                ),
+                {"mark": MARK},
             )
 
+    def remove_added_hours() -> None:
+        """Leave the database as it was (a plain DELETE: the ORM guard is the session's)."""
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("delete from hours_entry where reason = :mark"), {"mark": MARK}
+            )
+
+    remove_added_hours()
     samples: dict[str, list[float]] = {key: [] for key in ("agg", "aggw", "cold", "warm", "delta")}
     written: dict[str, int] = {}
     aggregate()  # warm the cache
@@ -267,6 +278,7 @@ def main() -> None:
         )
     print(table(rows, ["what", "median", "÷ baseline", "rows written (last run)"]))
     print("star levels:", ", ".join(f"{level}★ {count:,}" for level, count in stars))
+    remove_added_hours()
     engine.dispose()
 
 

@@ -1,11 +1,12 @@
 """Totals and star levels derived from the ledger, and unit totals rolled up the tree.
 
 :func:`recompute` writes every volunteer's total and star level into ``volunteer_hours`` with
-two set-based statements over the ledger's aggregate, whatever the number of volunteers: an
-``UPDATE … FROM`` of the rows whose values changed and an ``INSERT … SELECT`` of the missing
-ones. The star level is a ``CASE`` over the star thresholds in force, the deepest unit that
-set its own first, so per-unit rules cost one branch per configured unit, not a query per
-volunteer. Rows whose values did not change are neither rewritten nor locked.
+set-based statements, whatever the number of volunteers: the ledger summed once into a
+temporary table, then an ``UPDATE … FROM`` of the rows whose values changed and an
+``INSERT … SELECT`` of the missing ones. The star level is a ``CASE`` over the star
+thresholds in force, the deepest unit that set its own first, so per-unit rules cost one
+branch per configured unit, not a query per volunteer. Rows whose values did not change are
+neither rewritten nor locked.
 """
 
 from collections.abc import Iterable
@@ -65,35 +66,37 @@ def star_expression(
     )
 
 
-def _computed(session: Session, volunteer_ids: list[int] | None) -> sa.Subquery:
-    """Each volunteer with ledger entries: their total and star level under today's rules."""
-    total = sa.func.sum(HoursEntry.hours)
-    query = (
-        sa.select(
-            HoursEntry.volunteer_id.label("volunteer_id"),
-            total.label("total"),
-            star_expression(total, Volunteer.unit_path, session, service_date(utcnow())).label(
-                "stars"
-            ),
-        )
-        .join(Volunteer, Volunteer.id == HoursEntry.volunteer_id)
-        .group_by(HoursEntry.volunteer_id, Volunteer.unit_path)
-    )
+def _sums(volunteer_ids: list[int] | None) -> sa.Select:
+    """The ledger summed per volunteer (for the given volunteers only, if any)."""
+    query = sa.select(
+        HoursEntry.volunteer_id.label("volunteer_id"),
+        sa.func.sum(HoursEntry.hours).label("total"),
+    ).group_by(HoursEntry.volunteer_id)
     if volunteer_ids is not None:
         query = query.where(col(HoursEntry.volunteer_id).in_(volunteer_ids))
-    return query.subquery("computed")
+    return query
 
 
-def _write(session: Session, volunteer_ids: list[int] | None) -> int:
+def _with_stars(session: Session, sums: sa.FromClause) -> sa.Select:
+    """``sums`` (``volunteer_id``, ``total``) with each volunteer's star level.
+
+    The thresholds are those in force at the volunteer's unit (one volunteer lookup per
+    volunteer with hours).
+    """
+    stars = star_expression(sums.c.total, Volunteer.unit_path, session, service_date(utcnow()))
+    return sa.select(sums.c.volunteer_id, sums.c.total, stars.label("stars")).join(
+        Volunteer, Volunteer.id == sums.c.volunteer_id
+    )
+
+
+def _write(session: Session, computed: sa.FromClause) -> int:
     """Update the rows whose values changed, insert the missing ones; return rows written.
 
-    Two set-based statements (an UPDATE … FROM joined on the aggregate, an INSERT of the
-    volunteers without a row); the aggregate is cheap next to the writes, so it is simply
-    computed for each. Rows that did not change are neither written nor locked.
+    ``computed`` holds ``volunteer_id``, ``total`` and ``stars``. Rows that did not change
+    are neither written nor locked.
     """
     table = VolunteerHours.__table__
     now = sa.literal(utcnow(), table.c.computed_at.type)
-    computed = _computed(session, volunteer_ids)
     updated = session.execute(
         sa.update(table)
         .where(
@@ -106,7 +109,6 @@ def _write(session: Session, volunteer_ids: list[int] | None) -> int:
         .values(total_hours=computed.c.total, star_level=computed.c.stars, computed_at=now)
         .execution_options(preserve_rowcount=True)
     ).rowcount
-    computed = _computed(session, volunteer_ids)
     missing = ~sa.exists().where(table.c.volunteer_id == computed.c.volunteer_id)
     inserted = session.execute(
         sa.insert(table)
@@ -124,15 +126,42 @@ def _write(session: Session, volunteer_ids: list[int] | None) -> int:
 def recompute(session: Session) -> int:
     """Every volunteer's total and star level from the ledger; return rows written.
 
-    A volunteer without any ledger entry has no row: 0 hours, no star.
+    A volunteer without any ledger entry has no row: 0 hours, no star. The totals and star
+    levels are computed once into a temporary table (``CREATE TEMPORARY TABLE … AS``: the
+    ledger summed in one hashed pass, what a plain aggregate costs, then joined to the
+    volunteers with hours), which the update and the insert join; summed inside them, or by
+    ``INSERT … SELECT``, the planner walks the volunteer index and visits the whole ledger in
+    random order instead, several times slower.
     """
-    return _write(session, None)
+    name = "hours_recompute"
+    computed = sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("volunteer_id", sa.Integer),
+        sa.Column("total", HoursEntry.__table__.c.hours.type),
+        sa.Column("stars", sa.Integer),
+    )
+    connection = session.connection()
+    dialect = session.get_bind().dialect
+    query = _with_stars(session, _sums(None).subquery("sums"))
+    # Inline values only: unit paths and thresholds, from the database and validated.
+    compiled = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {compiled}")
+    try:
+        if dialect.name == "postgresql":
+            connection.exec_driver_sql(f"ANALYZE {name}")
+        return _write(session, computed)
+    finally:
+        connection.exec_driver_sql(f"DROP TABLE {name}")
 
 
 def refresh_totals(session: Session, volunteer_ids: Iterable[int]) -> int:
     """The same for a few volunteers (after hours are confirmed or corrected)."""
     ids = sorted(set(volunteer_ids))
-    return _write(session, ids) if ids else 0
+    if not ids:
+        return 0
+    return _write(session, _with_stars(session, _sums(ids).subquery("sums")).subquery("computed"))
 
 
 # -- reading -----------------------------------------------------------------------------

@@ -128,14 +128,20 @@ def placement(principal: Principal, volunteer: Volunteer, shift: Shift) -> Place
 # -- locking and loading ---------------------------------------------------------------------
 
 
-def lock_shift(session: Session, shift_id: int) -> Shift | None:
-    """The shift, its row locked for this transaction (PostgreSQL; SQLite locks at BEGIN)."""
-    return session.exec(
-        select(Shift)
+def lock_shift(session: Session, shift_id: int) -> tuple[Shift, Task, Unit] | None:
+    """The shift with its task and unit, in one query.
+
+    The shift's row is locked for this transaction (PostgreSQL; SQLite locks at ``BEGIN``).
+    """
+    row = session.exec(
+        select(Shift, Task, Unit)
+        .join(Task, Task.id == Shift.task_id)
+        .join(Unit, Unit.id == Shift.unit_id)
         .where(Shift.id == shift_id)
-        .with_for_update()
+        .with_for_update(of=Shift)
         .execution_options(populate_existing=True)
     ).first()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def lock_volunteer(session: Session, volunteer_id: int) -> tuple[Volunteer, Person] | None:
@@ -162,8 +168,7 @@ def _unknown_volunteer(volunteer_id: int) -> DomainError:
     )
 
 
-def _staffable(session: Session, shift: Shift) -> Task:
-    task = session.get(Task, shift.task_id)
+def _staffable(shift: Shift, task: Task) -> None:
     if task.status not in STAFFING_STATUSES:
         raise wrong_status(task, Label("排班", "staff"))
     if shift.status != ShiftStatus.open:
@@ -175,7 +180,6 @@ def _staffable(session: Session, shift: Shift) -> Task:
             409,
             [FieldError("shift_id", "shift_over", str(shift.id))],
         )
-    return task
 
 
 # -- assigning -------------------------------------------------------------------------------
@@ -199,15 +203,15 @@ def assign(
             (409 ``not_eligible``, one field error per rule); warnings not confirmed (409
             ``confirm_warnings``).
     """
-    shift = lock_shift(session, shift.id)
-    task = _staffable(session, shift)
+    shift, task, unit = lock_shift(session, shift.id)
+    _staffable(shift, task)
     locked = lock_volunteer(session, volunteer_id)
     if locked is None:
         raise _unknown_volunteer(volunteer_id)
     volunteer, person = locked
     how = placement(principal, volunteer, shift)
     eligibility = check_eligibility(
-        platform, session, shift, task, volunteer, as_leader=as_leader, person=person
+        platform, session, shift, task, volunteer, as_leader=as_leader, person=person, unit=unit
     )
     _decide(eligibility, confirm_warnings)
     assignment = _create(
@@ -332,8 +336,8 @@ def sign_up(platform: Platform, session: Session, principal: Principal, shift: S
             (409 ``not_eligible``).
     """
     own = volunteer_of(session, principal)
-    shift = lock_shift(session, shift.id)
-    task = _staffable(session, shift)
+    shift, task, unit = lock_shift(session, shift.id)
+    _staffable(shift, task)
     if not task.allow_signup or shift.starts_at <= utcnow():
         raise DomainError(
             text("该班次不接受报名", "This shift does not take sign-ups"),
@@ -349,7 +353,9 @@ def sign_up(platform: Platform, session: Session, principal: Principal, shift: S
             [FieldError("shift_id", "not_own_unit", str(shift.id))],
         )
     volunteer, person = lock_volunteer(session, own.id)
-    eligibility = check_eligibility(platform, session, shift, task, volunteer, person=person)
+    eligibility = check_eligibility(
+        platform, session, shift, task, volunteer, person=person, unit=unit
+    )
     if not eligibility.eligible:
         raise refusal_error(eligibility)
     status = (
@@ -412,8 +418,8 @@ def approve(
     """
     if assignment.status != AssignmentStatus.requested:
         raise _wrong_assignment_status(assignment, Label("批准", "approve"))
-    shift = lock_shift(session, assignment.shift_id)
-    task = _staffable(session, shift)
+    shift, task, unit = lock_shift(session, assignment.shift_id)
+    _staffable(shift, task)
     volunteer, person = lock_volunteer(session, assignment.volunteer_id)
     eligibility = check_eligibility(
         platform,
@@ -423,6 +429,7 @@ def approve(
         volunteer,
         exclude_assignment_id=assignment.id,
         person=person,
+        unit=unit,
     )
     if not eligibility.eligible:
         raise refusal_error(eligibility)

@@ -169,9 +169,14 @@ def shift_context(
     task: Task,
     *,
     exclude_assignment_id: int | None = None,
+    unit: Unit | None = None,
 ) -> ShiftContext:
-    """Read, for ``shift``, what its checks share: three queries and the plugin switches."""
-    unit = session.get(Unit, shift.unit_id)
+    """Read what every check on ``shift`` shares.
+
+    The settings in force, the places held and the plugin switches (and the unit, unless
+    given).
+    """
+    unit = unit or session.get(Unit, shift.unit_id)
     day = local_date(shift.starts_at)
     rules = settings_in_force(
         session, unit, [MAX_AGE_RISKY, DAILY_MAX_HOURS, MIN_REST_MINUTES], day
@@ -208,6 +213,7 @@ def check_eligibility(
     as_leader: bool = False,
     exclude_assignment_id: int | None = None,
     person: Person | None = None,
+    unit: Unit | None = None,
     context: ShiftContext | None = None,
 ) -> Eligibility:
     """Evaluate every rule, core's and the enabled plugins', for ``volunteer`` on ``shift``.
@@ -215,10 +221,10 @@ def check_eligibility(
     Nothing is written. ``exclude_assignment_id`` leaves an assignment being approved out of
     the overlap and headcount counts. ``context`` (from :func:`shift_context`) lets several
     volunteers be checked against one shift without reading its rules again; ``person``
-    spares reading the volunteer's person.
+    and ``unit`` spare reading the volunteer's person and the shift's unit.
     """
     context = context or shift_context(
-        platform, session, shift, task, exclude_assignment_id=exclude_assignment_id
+        platform, session, shift, task, exclude_assignment_id=exclude_assignment_id, unit=unit
     )
     person = person or session.get(Person, volunteer.person_id)
     result = Eligibility()

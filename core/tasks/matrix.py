@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import groupby
 
 from sqlmodel import Session, col, func, select
 
@@ -401,7 +402,19 @@ def suggest(
     candidates = [c for c in candidates if required <= set(c.skills or [])]
     if not candidates:
         return []
-    ids = [c.id for c in candidates]
+
+    def tier(c) -> tuple[int, int]:
+        return (-len(suited & set(c.skills or [])), tree_distance(c.unit_path, shift.unit_path))
+
+    # Fairness decides only within a tier of skills and distance: weigh it for the best tiers
+    # that hold enough people, not for the whole 中队.
+    candidates.sort(key=tier)
+    weighed: list = []
+    for _, group in groupby(candidates, key=tier):
+        weighed.extend(group)
+        if len(weighed) >= limit * 4:
+            break
+    ids = [c.id for c in weighed]
     since = now - timedelta(days=FAIRNESS_DAYS)
     shifts_done = dict(
         session.exec(
@@ -432,7 +445,7 @@ def suggest(
             c.id,
         )
 
-    ranked = sorted(candidates, key=rank)[: limit * 4]
+    ranked = sorted(weighed, key=rank)[: limit * 4]
     unit_names = dict(
         session.exec(
             select(Unit.id, Unit.name).where(col(Unit.id).in_({c.unit_id for c in ranked}))
