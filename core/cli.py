@@ -61,6 +61,8 @@ def run(state: CliState, host: str | None, port: int | None, demo: bool) -> None
     started = time.monotonic()
     host = host or state.settings.host
     port = port or state.settings.port
+    # The run address is where links point unless PINGAN_PUBLIC_URL says otherwise.
+    state.settings = state.settings.model_copy(update={"host": host, "port": port})
     if host in LOOPBACK and "PINGAN_SECURE_COOKIES" not in os.environ:
         # A plain-http run on this machine: browsers drop Secure cookies over http.
         state.settings = state.settings.model_copy(update={"secure_cookies": False})

@@ -4,11 +4,16 @@ No ``PINGAN_DATABASE_URL`` means an embedded SQLite file under ``var/``; no
 ``PINGAN_BROKER_URL`` means jobs run on an in-process dramatiq ``StubBroker``.
 """
 
+import socket
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Listening on every interface: no address a visitor could use.
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
 
 
 class Settings(BaseSettings):
@@ -30,6 +35,11 @@ class Settings(BaseSettings):
     trace_hooks: bool = Field(False, description="Log every plugin hook call and its result.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    public_url: str | None = Field(
+        None,
+        description="Address people reach the platform at (https://pingan.example.gov.cn), for "
+        "absolute links in certificate QR codes and notifications; unset: the run address.",
+    )
     default_locale: str = Field(
         "zh", description="Page language when the user chose none: zh or en."
     )
@@ -112,6 +122,18 @@ class Settings(BaseSettings):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("public_url must be an absolute http:// or https:// address")
+        if parsed.query or parsed.fragment:
+            raise ValueError("public_url takes no query or fragment")
+        return value.strip().rstrip("/")
+
     @field_validator("default_locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
@@ -131,6 +153,21 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'pingan.sqlite3').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        """Where links sent out of the platform point: ``public_url``, else the run address.
+
+        Without ``public_url`` the address ``pingan run`` listens on is used (a wildcard
+        address becomes this machine's host name), which suits the embedded mode on one
+        machine; a deployment behind a proxy or a domain name sets ``PINGAN_PUBLIC_URL``.
+        """
+        if self.public_url:
+            return self.public_url
+        host = socket.gethostname() if self.host in WILDCARD_HOSTS else self.host
+        if ":" in host:  # an IPv6 literal
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def embedded_jobs(self) -> bool:

@@ -795,7 +795,7 @@ async def test_every_step_notifies_who_takes_the_next_one_once(client, platform,
         last = session.exec(
             select(Notification).where(Notification.user_id == accounts["district"].user_id)
         ).one()
-        assert last.url == f"/applications/{application['id']}"
+        assert last.url == f"{platform.settings.base_url}/applications/{application['id']}"
         assert "登记" in last.subject and application["name"] in last.subject
     before = notifications(platform)
     # The job run again, directly and as a second job row, adds nothing.
@@ -1037,7 +1037,8 @@ async def test_the_self_application_page_works_without_signing_in(client, platfo
         client, "/apply", form, from_page=f"/apply?unit_id={data['unit_id']}"
     )
     assert response.status_code == 201, response.text[:800]
-    assert "/apply/withdraw?token=" in response.text
+    # The link to keep points at the public address, not at whatever host the request named.
+    assert f"{platform.settings.base_url}/apply/withdraw?token=" in response.text
     with platform.session_factory() as session:
         stored = session.exec(select(Application).where(Application.name == data["name"])).one()
         assert stored.channel == "self" and stored.skills == ["law"]

@@ -2,7 +2,6 @@
 the demo districts and the district generator."""
 
 import io
-import time
 from datetime import date
 
 import anyio
@@ -767,9 +766,7 @@ async def test_unit_import_creates_or_updates_by_code_and_reports_every_bad_row(
 def test_demo_districts_have_their_census_population_and_one_detailed_district(platform):
     from core.demo.loader import district_rows, load_demo
 
-    started = time.perf_counter()
     assert load_demo(platform) is not None
-    elapsed = time.perf_counter() - started
     rows = {row["code"]: row for row in district_rows()}
     assert len(rows) == 38
     with platform.session_factory() as session:
@@ -803,7 +800,6 @@ def test_demo_districts_have_their_census_population_and_one_detailed_district(p
                 )
                 == []
             ), unit.name
-    assert elapsed < 10
 
 
 def test_generator_fills_a_district_with_believable_units(platform, unit_tree):

@@ -105,14 +105,6 @@ class FileInfo:
     created_at: datetime
 
 
-def public_url(settings: Settings) -> str:
-    """The address the QR code points to (no trailing slash)."""
-    configured = getattr(settings, "public_url", None)
-    if configured:
-        return str(configured).rstrip("/")
-    return f"http://{settings.host}:{settings.port}"
-
-
 def team_name(unit: Unit) -> str:
     """The unit's team: its own team name, or ``<unit>平安建设志愿者<分队|中队|…>``."""
     return unit.team_name or f"{unit.name}{TEAM_SUFFIX[UnitLevel(unit.level)]}"
@@ -171,7 +163,7 @@ def render_certificate(volunteer_id: int, context, force: bool = False) -> dict:
                 "number": volunteer.certificate_number,
                 "created": False,
             }
-        content = certificate_content(session, volunteer, secret_key, public_url(context.settings))
+        content = certificate_content(session, volunteer, secret_key, context.settings.base_url)
     pdf = render_pdf(content)  # outside any transaction: no lock held while drawing
     with context.session_factory() as session:
         volunteer = _locked(session, volunteer_id)

@@ -3,23 +3,30 @@
 The 38 districts and counties come with their census population (``chongqing-districts.csv``).
 :func:`generate_district` fills any district with believable townships and villages: codes
 by the division-code rules, populations that add up to the district's. The demo details one
-district (渝中区, with its real street names) so that it stays quick to load.
+district (渝中区, with its real street names) so that it stays quick to load, and brings it to
+life through the platform's own services: residents, some 200 volunteers in teams from the
+大队 down to every 分队 (:mod:`core.demo.volunteers`), and applications at every step of
+recruitment, taken by the demo logins (:mod:`core.demo.applications`). Everything comes from
+seeded generators, so every demo is the same but for the dates, which follow today.
 """
 
 import csv
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from core.accounts import services
-from core.people.identity import check_digit
-from core.people.models import Person
-from core.people.services import ID_PURPOSE
+from core.accounts.principal import Principal
+from core.audit.recorder import ACTOR, AuditActor
+from core.demo.applications import Recruitment
+from core.demo.identities import Identities
+from core.demo.volunteers import Roster
+from core.people.services import create_person
 from core.platform import Platform
+from core.recruitment.services import application_day
 from core.units.models import Unit, UnitKind, UnitLevel
 from core.units.services import create_unit, default_plugins_of, set_plugin_enabled
 
@@ -50,8 +57,8 @@ DEMO_LOGINS = [
     ("auditor", "审计员", "auditor", "500000"),
 ]
 
-FAMILY_NAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN_NAMES = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+RESIDENTS_PER_VILLAGE = 2  # registered people who do not volunteer
+CERTIFIED_LEADERS = ("500103", "500103002001")  # their captains hold certificates
 
 
 def load_demo(platform: Platform) -> list[tuple[str, str, str]] | None:
@@ -62,6 +69,7 @@ def load_demo(platform: Platform) -> list[tuple[str, str, str]] | None:
     with platform.session_factory() as session:
         if session.exec(select(Unit.id).limit(1)).first() is not None:
             return None
+        session.info[ACTOR] = AuditActor(None, "demo", None, None)
         city = create_unit(
             session,
             name="重庆市平安建设志愿服务总队",
@@ -82,9 +90,7 @@ def load_demo(platform: Platform) -> list[tuple[str, str, str]] | None:
             names={street: communities for street, communities in YUZHONG_STREETS.items()},
             default_plugins=default_plugins_of(platform.plugins),
         )
-        for village in generated.villages:
-            _add_people(platform, session, village, count=5, seed=village.id)
-        create_unit(
+        enterprise = create_unit(
             session,
             name="时代广场中队",
             level=UnitLevel.township,
@@ -95,9 +101,47 @@ def load_demo(platform: Platform) -> list[tuple[str, str, str]] | None:
             team_name="时代广场平安志愿服务中队",
             default_plugins=default_plugins_of(platform.plugins),
         )
-        logins = _add_logins(platform, session)
+        logins, offices = _add_logins(platform, session)
+        _bring_to_life(platform, session, city, yuzhong, generated, enterprise, offices)
         session.commit()
     return logins
+
+
+def _bring_to_life(
+    platform: Platform,
+    session: Session,
+    city: Unit,
+    district: Unit,
+    generated: "Generated",
+    enterprise: Unit,
+    offices: list[Principal],
+) -> None:
+    """Residents, volunteers in every team, and applications at every step of recruitment."""
+    today = application_day()
+    people = Identities(
+        seed=int(district.code), district_code=district.code, district_name=district.name
+    )
+    for village in generated.villages:
+        for _ in range(RESIDENTS_PER_VILLAGE):
+            create_person(
+                session, platform.keyring, village, people.details(village.name, today=today)
+            )
+    special_teams = sorted(platform.plugins.names)
+    roster = Roster(session, platform.keyring, people, today, special_teams)
+    roster.team(district, city, members=0, vice_captains=2)
+    for township in generated.townships:
+        roster.team(township, district, members=people.chance.randint(0, 2))
+        for village in generated.villages:
+            if village.parent_id == township.id:
+                roster.team(village, township, members=people.chance.randint(1, 5))
+    roster.team(enterprise, district, members=4)
+    roster.join_special_teams(share=0.18)
+    roster.record_national_numbers(share=0.35)
+    captains = {volunteer.unit_id: volunteer for volunteer in reversed(roster.leaders)}
+    units = {unit.code: unit for unit in [district, *generated.townships, *generated.villages]}
+    roster.certify([captains[units[code].id] for code in CERTIFIED_LEADERS], city)
+    roster.suspend_and_release(suspended=4, left=4)
+    Recruitment(session, platform.keyring, people, offices, set(special_teams), today).run()
 
 
 # -- generating a district's townships and villages ------------------------------------------
@@ -227,8 +271,11 @@ def generate_district(
     return generated
 
 
-def _add_logins(platform: Platform, session: Session) -> list[tuple[str, str, str]]:
-    logins = []
+def _add_logins(
+    platform: Platform, session: Session
+) -> tuple[list[tuple[str, str, str]], list[Principal]]:
+    """The demo logins with fresh passwords, and each as a principal to take steps with."""
+    logins, offices = [], []
     for username, name, role, code in DEMO_LOGINS:
         unit = session.exec(select(Unit).where(Unit.code == code)).one()
         password = services.generate_password(12)
@@ -242,27 +289,8 @@ def _add_logins(platform: Platform, session: Session) -> list[tuple[str, str, st
         )
         services.grant_role(session, platform.policy, None, user, role, unit)
         logins.append((username, password, f"{role} @ {unit.name}"))
-    return logins
-
-
-def _add_people(platform: Platform, session: Session, village: Unit, count: int, seed: int) -> None:
-    """Residents with invented ID numbers (valid check digit) and phone numbers."""
-    chance = random.Random(seed)
-    for _ in range(count):
-        born = date(1960, 1, 1) + timedelta(days=chance.randrange(365 * 45))
-        first17 = f"500103{born:%Y%m%d}{chance.randrange(1000):03d}"
-        id_number = first17 + check_digit(first17)
-        session.add(
-            Person(
-                unit_id=village.id,
-                unit_path=village.path,
-                name=chance.choice(FAMILY_NAMES) + "".join(chance.sample(GIVEN_NAMES, 2)),
-                id_number=id_number,
-                id_number_index=platform.keyring.blind_index(id_number, ID_PURPOSE),
-                phone=f"1{chance.choice('3589')}{chance.randrange(10**9):09d}",
-                address=f"重庆市渝中区{village.name}{chance.randrange(1, 200)}号",
-            )
-        )
+        offices.append(services.principal_for(session, user, platform.policy, "session"))
+    return logins, offices
 
 
 def district_rows() -> list[dict[str, str]]:

@@ -89,7 +89,7 @@ def notify_application(application_id: int, step_id: int, context) -> int:
                 else f"{application.name}'s application is {status.en}; "
                 f"{rule.label.en.lower()} is yours to take."
             )
-            url = f"/applications/{application.id}"
+            url = f"{context.settings.base_url}/applications/{application.id}"
             messages += [(user_id, subject, body, url) for user_id in holders]
         own_subject = (
             f"你的志愿者报名：{status.zh}"

@@ -29,7 +29,7 @@ from core.units.models import Unit, UnitLevel
 from core.volunteers.models import Volunteer
 from core.web.auth import AUTHENTICATED, client_address
 from core.web.deps import PlatformDep, SessionDep
-from core.web.forms import errors_of, parse_form
+from core.web.forms import FormErrors, parse_form, run_form, submit_form
 from core.web.navigation import home_page_of, unit_page
 
 Form = URLEncodedBody[dict[str, str]]
@@ -70,11 +70,6 @@ def form_values(form: dict[str, str]) -> dict[str, Any]:
         wishes["note"] = form["note"].strip()
     values["wishes"] = wishes
     return values
-
-
-def refused(error: DomainError) -> tuple[list[FieldError], int, str]:
-    """A refusal's field errors, status and code for re-rendering a page."""
-    return errors_of(error), error.status, error.code
 
 
 # -- the office: queue, intake, an application ---------------------------------------------
@@ -180,25 +175,24 @@ class ApplicationPages(Controller):
     ) -> Response:
         """Take an application at an office in reach."""
         principal = request.scope["user"]
-        wanted, errors = parse_form(ApplicationCreate, form_values(data))
-        status_code, code = 400, "validation_failed"
-        if wanted is not None:
+
+        def take(wanted: ApplicationCreate) -> Application:
             unit = get_scoped(session, Unit, wanted.unit_id, principal, services.SUBMIT, "path")
-            try:
-                application = services.submit(
-                    session,
-                    platform.keyring,
-                    unit,
-                    applicant(wanted),
-                    by_user_id=principal.user_id,
-                    special_teams=set(platform.plugins.names),
-                )
-                session.commit()
-                return Redirect(f"/applications/{application.id}")
-            except DomainError as error:
-                session.rollback()
-                errors, status_code, code = refused(error)
-        return self._intake(request, session, platform, data, errors, status_code, code)
+            return services.submit(
+                session,
+                platform.keyring,
+                unit,
+                applicant(wanted),
+                by_user_id=principal.user_id,
+                special_teams=set(platform.plugins.names),
+            )
+
+        outcome = submit_form(session, ApplicationCreate, form_values(data), take)
+        if not isinstance(outcome, FormErrors):
+            return Redirect(f"/applications/{outcome.id}")
+        return self._intake(
+            request, session, platform, data, outcome.errors, outcome.status, outcome.code
+        )
 
     def _detail(
         self,
@@ -263,14 +257,16 @@ class ApplicationPages(Controller):
     def _act(self, request, session, platform, application_id, action, run) -> Response:
         principal = request.scope["user"]
         application = get_scoped(session, Application, application_id, principal, action)
-        try:
-            run(principal, application)
-            session.commit()
-        except DomainError as error:
-            session.rollback()
-            errors, status_code, code = refused(error)
+        outcome = run_form(session, lambda: run(principal, application))
+        if isinstance(outcome, FormErrors):
             return self._detail(
-                request, session, platform, application_id, errors, status_code, code
+                request,
+                session,
+                platform,
+                application_id,
+                outcome.errors,
+                outcome.status,
+                outcome.code,
             )
         return Redirect(f"/applications/{application_id}")
 
@@ -522,8 +518,8 @@ class SelfApplicationPages(Controller):
             )
         except DomainError as error:
             session.commit()  # the refused attempt counts towards the limit
-            errors, status_code, code = refused(error)
-            return self._form(session, platform, unit, data, errors, status_code, code)
+            why = FormErrors.of(error)
+            return self._form(session, platform, unit, data, why.errors, why.status, why.code)
         session.commit()
         return Template(
             "core:recruitment/applied.html",
@@ -531,7 +527,7 @@ class SelfApplicationPages(Controller):
                 "application": application,
                 "unit": unit,
                 "token": token,
-                "link": str(request.base_url).rstrip("/") + f"/apply/withdraw?token={token}",
+                "link": f"{platform.settings.base_url}/apply/withdraw?token={token}",
                 **labels(platform),
             },
             status_code=201,
@@ -553,26 +549,23 @@ class SelfApplicationPages(Controller):
     def withdraw(self, session: SessionDep, platform: PlatformDep, data: Form) -> Template:
         """Withdraw a self-application with its token."""
         token = data.get("token", "")[:100]
-        try:
-            step = services.withdraw_own(session, token, data.get("reason", "")[:500])
-            session.commit()
-        except DomainError as error:
-            session.rollback()
-            errors, status_code, code = refused(error)
+        reason = data.get("reason", "")[:500]
+        outcome = run_form(session, lambda: services.withdraw_own(session, token, reason))
+        if isinstance(outcome, FormErrors):
             return Template(
                 "core:recruitment/withdraw.html",
                 context={
                     "token": token,
-                    "errors": errors,
-                    "code": code,
+                    "errors": outcome.errors,
+                    "code": outcome.code,
                     "done": None,
                     **labels(platform),
                 },
-                status_code=status_code,
+                status_code=outcome.status,
             )
         return Template(
             "core:recruitment/withdraw.html",
-            context={"token": "", "errors": [], "done": step, **labels(platform)},
+            context={"token": "", "errors": [], "done": outcome, **labels(platform)},
         )
 
 

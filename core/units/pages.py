@@ -5,6 +5,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from core.accounts.models import User
@@ -21,10 +22,11 @@ from core.units.services import (
     history_of,
     leaders_of,
     level_name,
+    unit_by_code,
     update_unit,
 )
 from core.web.deps import PlatformDep, SessionDep, UnitDep
-from core.web.forms import errors_of, parse_form
+from core.web.forms import FormErrors, submit_form
 from core.web.navigation import unit_page
 
 Form = URLEncodedBody[dict[str, str]]
@@ -165,11 +167,14 @@ class UnitPages(Controller):
         """The unit's details, team leaders, units below and history."""
         return self._page(request, session, platform, unit)
 
-    def _refused(self, request, session, platform, unit, error_list, form_name, data) -> Template:
+    def _answer(self, request, session, platform, unit, outcome, form_name, data) -> Response:
+        """The page of the unit a change leads to, or this page again with what was refused."""
+        if not isinstance(outcome, FormErrors):
+            return Redirect(f"/units/{outcome}/about", status_code=303)
         session.rollback()
         unit = session.get(Unit, unit.id)
         return self._page(
-            request, session, platform, unit, errors=error_list, form_name=form_name, form=data
+            request, session, platform, unit, errors=outcome.errors, form_name=form_name, form=data
         )
 
     @post("/about", sync_to_thread=True, opt={"action": MANAGE})
@@ -182,17 +187,14 @@ class UnitPages(Controller):
         data: Form,
     ) -> Response:
         """Change the unit's name, code, team name, organisation or population."""
-        fields = {key: data.get(key, "") for key in UnitUpdate.model_fields if key in data}
-        wanted, errors = parse_form(UnitUpdate, fields)
-        if wanted is not None:
+
+        def edit(wanted: UnitUpdate) -> int:
             changes = wanted.model_dump(exclude_unset=True)  # a blank field clears its value
-            try:
-                update_unit(session, unit, changes, by_user_id=request.scope["user"].user_id)
-                session.commit()
-                return Redirect(f"/units/{unit.id}/about", status_code=303)
-            except DomainError as refused:
-                errors = errors_of(refused)
-        return self._refused(request, session, platform, unit, errors, "edit", data)
+            update_unit(session, unit, changes, by_user_id=request.scope["user"].user_id)
+            return unit.id
+
+        outcome = submit_form(session, UnitUpdate, _fields_of(UnitUpdate, data), edit)
+        return self._answer(request, session, platform, unit, outcome, "edit", data)
 
     @post("/children", sync_to_thread=True, opt={"action": MANAGE})
     def add_child(
@@ -204,40 +206,34 @@ class UnitPages(Controller):
         data: Form,
     ) -> Response:
         """Add a unit one level below (or an enterprise 中队 below a district)."""
-        values = {key: data.get(key, "") for key in UnitCreate.model_fields if key in data}
-        wanted, errors = parse_form(UnitCreate, values)
         level = CHILD_LEVEL.get(UnitLevel(unit.level))
-        if wanted is not None and level is None:
-            errors = [
-                FieldError(
-                    "",
-                    "no_children",
-                    text("村（社区）分队之下不能再设单位", "No unit stands below a village"),
+
+        def add(wanted: UnitCreate) -> int:
+            if level is None:
+                message = text("村（社区）分队之下不能再设单位", "No unit stands below a village")
+                raise DomainError(
+                    message, "no_children", 400, [FieldError("", "no_children", message)]
                 )
-            ]
-        elif wanted is not None:
-            try:
-                child = add_unit(
-                    session,
-                    UnitFields(
-                        name=wanted.name,
-                        level=level,
-                        kind=wanted.kind,
-                        code=wanted.code,
-                        team_name=wanted.team_name,
-                        organisation=wanted.organisation,
-                        population=wanted.population,
-                        population_year=wanted.population_year,
-                    ),
-                    unit,
-                    by_user_id=request.scope["user"].user_id,
-                    default_plugins=default_plugins_of(platform.plugins),
-                )
-                session.commit()
-                return Redirect(f"/units/{child.id}/about", status_code=303)
-            except DomainError as refused:
-                errors = errors_of(refused)
-        return self._refused(request, session, platform, unit, errors, "child", data)
+            child = add_unit(
+                session,
+                UnitFields(
+                    name=wanted.name,
+                    level=level,
+                    kind=wanted.kind,
+                    code=wanted.code,
+                    team_name=wanted.team_name,
+                    organisation=wanted.organisation,
+                    population=wanted.population,
+                    population_year=wanted.population_year,
+                ),
+                unit,
+                by_user_id=request.scope["user"].user_id,
+                default_plugins=default_plugins_of(platform.plugins),
+            )
+            return child.id
+
+        outcome = submit_form(session, UnitCreate, _fields_of(UnitCreate, data), add)
+        return self._answer(request, session, platform, unit, outcome, "child", data)
 
     @post("/move", sync_to_thread=True, opt={"action": MANAGE})
     def move(
@@ -251,27 +247,22 @@ class UnitPages(Controller):
         """Move the unit under the parent with the given code; everything under it follows."""
         from core.units.moves import move_unit
 
-        values = {key: data.get(key, "") for key in UnitMoveForm.model_fields if key in data}
-        wanted, errors = parse_form(UnitMoveForm, values)
         principal = request.scope["user"]
-        if wanted is not None:
-            parent = self._unit_by_code(session, principal, wanted.parent_code, "parent_code")
-            try:
-                if isinstance(parent, FieldError):
-                    raise DomainError(parent.message, "invalid_move", 400, [parent])
-                move_unit(
-                    session,
-                    unit,
-                    parent,
-                    models=platform.plugins.models,
-                    by_user_id=principal.user_id,
-                    code=wanted.code,
-                )
-                session.commit()
-                return Redirect(f"/units/{unit.id}/about", status_code=303)
-            except DomainError as refused:
-                errors = errors_of(refused)
-        return self._refused(request, session, platform, unit, errors, "move", data)
+
+        def move(wanted: UnitMoveForm) -> int:
+            parent = unit_by_code(session, principal, wanted.parent_code, "parent_code", MANAGE)
+            move_unit(
+                session,
+                unit,
+                parent,
+                models=platform.plugins.models,
+                by_user_id=principal.user_id,
+                code=wanted.code,
+            )
+            return unit.id
+
+        outcome = submit_form(session, UnitMoveForm, _fields_of(UnitMoveForm, data), move)
+        return self._answer(request, session, platform, unit, outcome, "move", data)
 
     @post("/merge", sync_to_thread=True, opt={"action": MANAGE})
     def merge(
@@ -285,49 +276,22 @@ class UnitPages(Controller):
         """Merge the unit into the unit with the given code."""
         from core.units.moves import merge_unit
 
-        values = {key: data.get(key, "") for key in UnitMergeForm.model_fields if key in data}
-        wanted, errors = parse_form(UnitMergeForm, values)
         principal = request.scope["user"]
-        if wanted is not None:
-            into = self._unit_by_code(session, principal, wanted.into_code, "into_code")
-            try:
-                if isinstance(into, FieldError):
-                    raise DomainError(into.message, "invalid_merge", 400, [into])
-                merge_unit(
-                    session,
-                    unit,
-                    into,
-                    models=platform.plugins.models,
-                    by_user_id=principal.user_id,
-                )
-                session.commit()
-                return Redirect(f"/units/{into.id}/about", status_code=303)
-            except DomainError as refused:
-                errors = errors_of(refused)
-        return self._refused(request, session, platform, unit, errors, "merge", data)
 
-    @staticmethod
-    def _unit_by_code(session: Session, principal, code: str, field_name: str) -> Unit | FieldError:
-        """The unit with ``code`` if the principal may manage it; otherwise why not.
+        def merge(wanted: UnitMergeForm) -> int:
+            into = unit_by_code(session, principal, wanted.into_code, "into_code", MANAGE)
+            merge_unit(
+                session, unit, into, models=platform.plugins.models, by_user_id=principal.user_id
+            )
+            return into.id
 
-        A unit outside the principal's reach is reported exactly like a code that does not
-        exist, so the form tells nothing about other areas.
-        """
-        found = session.exec(select(Unit).where(Unit.code == code.strip())).first()
-        if found is None or not principal.sees(found):
-            return FieldError(
-                field_name,
-                "unknown",
-                text(
-                    f"在您的范围内没有代码为 {code} 的单位",
-                    f"no unit with code {code} in your area",
-                ),
-            )
-        if not principal.can(MANAGE, found):
-            return FieldError(
-                field_name, "not_allowed", text("您不能管理该单位", "you may not manage that unit")
-            )
-        return found
+        outcome = submit_form(session, UnitMergeForm, _fields_of(UnitMergeForm, data), merge)
+        return self._answer(request, session, platform, unit, outcome, "merge", data)
+
+
+def _fields_of(model: type[BaseModel], data: dict[str, str]) -> dict[str, str]:
+    """The form's fields that ``model`` knows (the CSRF token and strays left out)."""
+    return {key: data.get(key, "") for key in model.model_fields if key in data}
 
 
 __all__ = ["UnitPages", "UnitKind"]

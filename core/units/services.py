@@ -163,6 +163,31 @@ def _error(field: str, rule: str, zh: str, en: str) -> FieldError:
     return FieldError(field, rule, text(zh, en))
 
 
+def unit_by_code(session: Session, principal: Any, code: str, field_name: str, action: str) -> Unit:
+    """The unit with ``code``, which ``principal`` may ``action`` at; else why not (400).
+
+    A unit outside the principal's reach is reported exactly like a code that does not exist,
+    so a form tells nothing about other areas.
+    """
+    found = session.exec(select(Unit).where(Unit.code == code.strip())).first()
+    if found is None or not principal.sees(found):
+        refuse(
+            [
+                _error(
+                    field_name,
+                    "unknown",
+                    f"在您的范围内没有代码为 {code} 的单位",
+                    f"no unit with code {code} in your area",
+                )
+            ]
+        )
+    if not principal.can(action, found):
+        refuse(
+            [_error(field_name, "not_allowed", "您不能管理该单位", "you may not manage that unit")]
+        )
+    return found
+
+
 def level_name(level: UnitLevel) -> str:
     """The level's name in the current language."""
     zh, en = LEVEL_NAMES[UnitLevel(level)]

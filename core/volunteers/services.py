@@ -1,6 +1,6 @@
 """Enrolling volunteers: numbering, team placement, status."""
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -35,8 +35,12 @@ def enroll(
     *,
     on: date | None = None,
     import_key: str | None = None,
+    registered_at: datetime | None = None,
 ) -> Volunteer:
     """Make ``person`` a registered volunteer in ``team``'s team, numbered by its district.
+
+    ``on`` is the day the team membership begins and the year of the number; ``registered_at``
+    the moment of registration (default: now), for records kept on paper before.
 
     Raises:
         DomainError: the person is already a volunteer (409).
@@ -56,6 +60,7 @@ def enroll(
         number=volunteer_number(session, district_of(session, team), today.year),
         status=VolunteerStatus.active,
         import_key=import_key,
+        registered_at=registered_at or utcnow(),
     )
     session.add(volunteer)
     session.flush()
