@@ -57,6 +57,7 @@ from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
 from core.web.auth import session_cookie_name
+from plugins.mediation.tests import records as mediation_records
 
 pytestmark = pytest.mark.anyio
 
@@ -366,6 +367,18 @@ EXTRA_ACTIONS = {
 #: (``GET /api/v1/jobs/{id}`` uses ``jobs_in_reach``.)
 REACH_FILTERED = {("GET", "/api/v1/jobs/{job_id:str}")}
 
+#: Routes that, past the guard, need the case's details: ``mediation.case.detail`` at the
+#: target, or an assignment to the case (nobody in this world is assigned). A caller who only
+#: reads disputes is refused (403 ``not_assigned``).
+CASE_DETAIL = "mediation.case.detail"
+DETAIL_ONLY = {
+    (
+        "GET",
+        "/api/v1/units/{unit_id:int}/mediation/disputes/{dispute_id:int}"
+        "/attachments/{attachment_id:int}",
+    ),
+}
+
 #: Routes that take a role grant away: the service refuses (403 ``escalation``) a role whose
 #: actions the caller lacks, after the permission checks.
 REVOKING = {
@@ -425,6 +438,7 @@ class World:
         self._populate_reports()
         self._populate_duty()
         self._populate_hours()
+        self._populate_mediation()
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -746,6 +760,18 @@ class World:
                 session.flush()
                 self.task[unit.id], self.point[unit.id] = task.id, point.id
                 self.shift[unit.id], self.assignment[unit.id] = shift.id, assignment.id
+    def _populate_mediation(self) -> None:
+        """One of each mediation record at every unit (a registered dispute, its parties,
+        mediator, agreement term, file; a committee and a lead), the target person of the
+        unit its mediator; mediation on everywhere."""
+        self.mediation: dict[int, dict[str, int]] = {}
+        with self.platform.session_factory() as session:
+            for unit in self.units.values():
+                self.mediation[unit.id] = mediation_records.seed(
+                    session, session.get(Unit, unit.id), self.person[unit.id]
+                )
+            city = session.get(Unit, self.units["city"].id)
+            set_plugin_enabled(session, city, "mediation", True, changed_by="t")
             session.commit()
 
     def actions_at(self, caller: list[tuple[str, Unit]], target: Unit) -> set[str]:
@@ -859,6 +885,8 @@ def build_request(
             values[name] = getattr(world, name.removesuffix("_id"))[unit.id]
         elif name == "what":  # a check-in on someone's behalf
             values[name] = "check-in"
+        elif name in mediation_records.PARAMETERS:
+            values[name] = world.mediation[unit.id][name]
         elif name == "grant_id":
             role = world.revocable_role(caller, unit) if caller else "auditor"
             values[name] = world.fresh_grant(unit, role)
@@ -913,7 +941,11 @@ def expected(
     if route.kind == "unit":  # the guard: invisible unit first, then the action there
         if not visible:
             return "invisible"
-        return "allowed" if route.action in here else "forbidden"
+        if route.action not in here:
+            return "forbidden"
+        if route.key in DETAIL_ONLY and CASE_DETAIL not in here:
+            return "forbidden"
+        return "allowed"
     if route.action not in anywhere:  # the guard: the action held nowhere
         return "forbidden"
     if route.kind == "global":
@@ -958,7 +990,7 @@ async def test_authorization_matrix(client, app, platform, world, database_url):
     routes = discover(app, platform)
     # The generation found core's routes and the plugin's, of every kind.
     owners = {route.owner for route in routes}
-    assert {"core", "sample"} <= owners
+    assert {"core", "sample", "mediation"} <= owners
     assert {route.kind for route in routes} == {"unit", "record", "global"}
     assert {("GET", "/api/v1/units/{unit_id:int}/sample/notes"), ("GET", "/api/v1/people")} <= {
         route.key for route in routes

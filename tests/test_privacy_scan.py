@@ -36,6 +36,17 @@ from core.units.models import Unit, UnitLevel
 from core.units.services import set_plugin_enabled
 from core.volunteers.models import Volunteer
 from core.volunteers.services import enroll
+from plugins.mediation.models import (
+    AgreementTerm,
+    Assignment,
+    Attachment,
+    Committee,
+    Dispute,
+    Lead,
+    Mediator,
+    Party,
+)
+from plugins.mediation.tests import records as mediation_records
 from tests.support.web import sign_in
 
 pytestmark = pytest.mark.anyio
@@ -44,7 +55,7 @@ FULL_ID = re.compile(r"\b\d{17}[\dXx]\b")
 MOBILE = re.compile(r"\b1[3-9]\d{9}\b")
 MASKED_ID = re.compile(r"^\d{3}\*{11}[\dX]{4}$")
 MASKED_MOBILE = re.compile(r"^1[3-9]\d\*{4}\d{4}$")
-REVEAL_ACTIONS = {"core.person.reveal", "sample.note.reveal"}
+REVEAL_ACTIONS = {"core.person.reveal", "sample.note.reveal", "mediation.party.reveal"}
 #: The highest level each role may be held at is where it sees most: scan from there.
 LEVELS_TOP_DOWN = (UnitLevel.city, UnitLevel.district, UnitLevel.township, UnitLevel.village)
 
@@ -84,6 +95,7 @@ class _Registry:
         self.notes: list[dict] = []
         self.applications: list[dict] = []  # pending applications, with the same kinds of data
         self.reports: list[dict] = []  # reports whose text names a suspect's ID and mobile
+        self.parties: list[dict] = []  # parties to disputes (mediation), with the same kinds
 
     async def fill(self) -> None:
         with self.platform.session_factory() as session:
@@ -150,6 +162,30 @@ class _Registry:
             )
             assert response.status_code == 201, response.text
             self.reports.append({**suspect, "id": response.json()["id"]})
+        # A dispute before a committee at every unit, its parties with real-looking identity.
+        with self.platform.session_factory() as session:
+            set_plugin_enabled(session, session.get(Unit, self.tree.city.id), "mediation", True,
+                               changed_by="test")
+            for index, unit in enumerate(self.units):
+                sides = []
+                for side in range(2):
+                    number = 60 + index * 2 + side
+                    sides.append(
+                        {
+                            "name": f"当事人{number}",
+                            "id_no": resident_id("500107", f"19{number}0712", f"{number:03d}"),
+                            "phone": f"18{number:02d}{number * 3:03d}{index:04d}"[:11],
+                        }
+                    )
+                mediation_records.seed(
+                    session,
+                    session.get(Unit, unit.id),
+                    self.people[index * 2]["id"],
+                    applicant=tuple(sides[0].values()),
+                    respondent=tuple(sides[1].values()),
+                )
+                self.parties += sides
+            session.commit()
         # Everyone registered below the city volunteers, so the volunteer lists, profiles and
         # pages are scanned with real data too.
         with self.platform.session_factory() as session:
@@ -258,6 +294,7 @@ class _Registry:
             for key in ("id_number", "phone", "address")
         ]
         values += [report[key] for report in self.reports for key in ("id_number", "phone")]
+        values += [party[key] for party in self.parties for key in ("id_no", "phone")]
         return values + [note["contact"] for note in self.notes]
 
 
@@ -299,6 +336,19 @@ def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
             "record_id": session.exec(select(HoursRecord.id)).all(),
             "secret": session.exec(select(Shift.checkin_secret)).all()[:2],
             "token": ["no-such-calendar.ics"],
+            **{
+                name: session.exec(select(model.id)).all()
+                for name, model in (
+                    ("committee_id", Committee),
+                    ("mediator_id", Mediator),
+                    ("dispute_id", Dispute),
+                    ("party_id", Party),
+                    ("assignment_id", Assignment),
+                    ("term_id", AgreementTerm),
+                    ("attachment_id", Attachment),
+                    ("lead_id", Lead),
+                )
+            },
         }
     for name in parameters:
         assert name in ids, f"GET {path}: no ids to fill {name!r} with"
@@ -335,7 +385,12 @@ async def test_no_get_route_shows_a_full_id_or_mobile(
     roles = list(platform.policy.roles)
     lacking = [r for r in roles if not platform.policy.actions(r) & REVEAL_ACTIONS]
     assert {"auditor", "platform_admin", "township_leader", "sample.editor"} <= set(lacking)
-    assert set(roles) - set(lacking) == {"city_admin", "district_admin"}
+    assert set(roles) - set(lacking) == {
+        "city_admin",
+        "district_admin",
+        "mediation.director",
+        "mediation.officer",
+    }
     leaks, requests, statuses = [], 0, Counter()
     for role in roles:
         account = accounts(role, _role_unit(platform, unit_tree, role))

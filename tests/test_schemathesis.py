@@ -35,6 +35,8 @@ from core.reports.models import Report
 from core.tasks.assignments import assign
 from core.tasks.models import Assignment, Point, Shift, Task
 from core.units.models import Unit
+from core.units.services import set_plugin_enabled
+from plugins.mediation.tests import records as mediation_records
 from tests.support import databases
 from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
 
@@ -98,10 +100,11 @@ class Identities:
             session.commit()
 
 
-def real_ids(platform) -> dict[str, list]:
+def real_ids(platform, mediation: dict[str, int]) -> dict[str, list]:
     """Ids of records that exist, by the path parameter names that take them."""
     with platform.session_factory() as session:
         return {
+            **{name: [value] for name, value in mediation.items()},
             "unit_id": list(session.exec(select(Unit.id))),
             "user_id": list(session.exec(select(User.id))),
             "person_id": list(session.exec(select(Person.id))),
@@ -147,7 +150,12 @@ def test_openapi_operations_fuzzed(app, platform, unit_tree, accounts, admin):
         city = session.get(Unit, unit_tree.city.id)
         session.add(Person(unit_id=city.id, unit_path=city.path, name="甲"))
         district = session.get(Unit, unit_tree.district.id)
-        session.add(Person(unit_id=district.id, unit_path=district.path, name="乙"))
+        person = Person(unit_id=district.id, unit_path=district.path, name="乙")
+        session.add(person)
+        session.flush()
+        # The mediation plugin on everywhere, with one of each of its records at the district.
+        set_plugin_enabled(session, city, "mediation", True, changed_by="test")
+        mediation = mediation_records.seed(session, district, person.id)
         session.add(
             Report(
                 unit_id=district.id,
@@ -173,7 +181,7 @@ def test_openapi_operations_fuzzed(app, platform, unit_tree, accounts, admin):
             member.volunteer_id,
         )
         session.commit()
-    ids = real_ids(platform)
+    ids = real_ids(platform, mediation)
     callers = [None, "admin", "district_admin"]
 
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)

@@ -17,18 +17,19 @@ from core.access import path_in
 from core.accounts.principal import Principal
 from core.audit.recorder import record
 from core.errors import DomainError, FieldError
+from core.i18n import text
 from core.platform import Platform
 from core.units.models import Unit
 from core.web.deps import PlatformDep, SessionDep, UnitDep
 from core.web.forms import errors_of, parse_form
 from core.web.navigation import unit_page
-from plugins.mediation import agreements, cases, casefile, clock, present, records, workflow
+from plugins.mediation import agreements, cases, casefile, clock, leads, present, records, workflow
 from plugins.mediation.access import child_of, sees_details, within
 from plugins.mediation.api.common import dispute_at
 from plugins.mediation.api.disputes import registration, rows
 from plugins.mediation.api.records import render_document
 from plugins.mediation.committees import mediator_names
-from plugins.mediation.models import AgreementTerm, Committee, Dispute, Mediator, Party
+from plugins.mediation.models import AgreementTerm, Committee, Dispute, Lead, Mediator, Party
 from plugins.mediation.pages import forms
 from plugins.mediation.pages.labels import labels
 from plugins.mediation.parties import record_notice
@@ -39,6 +40,7 @@ from plugins.mediation.permissions import (
     CASE_READ,
     CASE_REGISTER,
     DOCUMENT_EXPORT,
+    LEAD_CONVERT,
 )
 from plugins.mediation.schemas import (
     AgreementIn,
@@ -158,10 +160,20 @@ class DisputePages(Controller):
 
     @get("/new", sync_to_thread=True, opt={"action": CASE_REGISTER})
     def intake_form(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        lead_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     ) -> Template:
-        """The intake form (受理登记表)."""
-        return self._intake(request, session, platform, unit, {}, [])
+        """The intake form (受理登记表), for a lead found in screening if one is named."""
+        form = {}
+        if lead_id is not None:
+            lead = within(session, Lead, lead_id, unit)
+            form = {"lead_id": str(lead.id), "source": "screening",
+                    "summary": lead.description or "", "risk_level": str(lead.risk_level)}
+        return self._intake(request, session, platform, unit, form, [])
 
     @post("/", sync_to_thread=True, opt={"action": CASE_REGISTER})
     def register(
@@ -181,15 +193,28 @@ class DisputePages(Controller):
         if wanted is not None and not errors:
             try:
                 committee = within(session, Committee, wanted.committee_id, unit)
-                dispute = cases.register(
-                    session, request.scope["user"], committee, registration(wanted)
-                )
+                dispute = self._registered(request, session, unit, committee, wanted, data)
                 session.commit()
                 return Redirect(f"{base_url(unit)}/disputes/{dispute.id}")
             except DomainError as error:
                 session.rollback()
                 errors, status_code, code = errors_of(error), error.status, error.code
         return self._intake(request, session, platform, unit, data, errors, status_code, code)
+
+    def _registered(self, request, session, unit, committee, wanted, data) -> Dispute:
+        """Register the intake, or convert the lead it was made from (``lead_id``)."""
+        principal = request.scope["user"]
+        if not data.get("lead_id", "").isdigit():
+            return cases.register(session, principal, committee, registration(wanted))
+        lead = within(session, Lead, int(data["lead_id"]), unit)
+        if not principal.can(LEAD_CONVERT, lead.unit_path):
+            raise DomainError(
+                text("无权将线索登记为纠纷", "Not allowed to register leads as disputes"),
+                "not_allowed",
+                403,
+                [FieldError("lead_id", "not_allowed", LEAD_CONVERT)],
+            )
+        return leads.convert(session, principal, lead, committee, registration(wanted))
 
     # -- one dispute -----------------------------------------------------------------------
 

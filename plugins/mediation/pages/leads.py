@@ -1,7 +1,7 @@
 """Pages: report a lead or a zero report (information collectors), and the leads in reach."""
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlmodel import col
 
@@ -15,7 +15,8 @@ from plugins.mediation.models import Lead
 from plugins.mediation.pages.forms import blank_free
 from plugins.mediation.pages.labels import labels
 from plugins.mediation.permissions import LEAD_CONVERT, LEAD_READ, LEAD_REPORT
-from plugins.mediation.schemas import LeadIn, ZeroReportIn
+from plugins.mediation.access import within
+from plugins.mediation.schemas import Dismissal, LeadIn, ZeroReportIn
 
 Form = URLEncodedBody[dict[str, str]]
 
@@ -53,14 +54,16 @@ class LeadPages(Controller):
         """The report form and the leads in reach (a collector's own)."""
         return self._page(request, session, platform, unit, {}, [])
 
-    def _submit(self, request, session, platform, unit, data, model, fields, run) -> Response:
+    def _submit(
+        self, request, session, platform, unit, data, model, fields, run, after="?reported=1"
+    ) -> Response:
         wanted, errors = parse_form(model, blank_free(data, fields), blank_is_none=False)
         status_code, code = 400, "validation_failed"
         if wanted is not None:
             try:
                 run(request.scope["user"], wanted)
                 session.commit()
-                return Redirect(f"/units/{unit.id}/mediation/leads?reported=1")
+                return Redirect(f"/units/{unit.id}/mediation/leads{after}")
             except DomainError as error:
                 session.rollback()
                 errors, status_code, code = errors_of(error), error.status, error.code
@@ -78,6 +81,21 @@ class LeadPages(Controller):
             lambda principal, wanted: leads.report_lead(
                 session, principal, unit.id, unit.path, **wanted.model_dump()
             ),
+        )
+
+    @post("/{lead_id:int}/dismissal", sync_to_thread=True, opt={"action": LEAD_CONVERT})
+    def dismiss(
+        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
+        lead_id: FromPath[int], data: Form,
+    ) -> Response:
+        """Dismiss a lead that needs no mediation."""
+
+        def run(principal, wanted):
+            lead = within(session, Lead, lead_id, unit)
+            session.add(leads.dismiss(lead, wanted.note))
+
+        return self._submit(
+            request, session, platform, unit, data, Dismissal, ("note",), run, after=""
         )
 
     @post("/zero-reports", sync_to_thread=True, opt={"action": LEAD_REPORT})

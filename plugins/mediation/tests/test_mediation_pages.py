@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from plugins.mediation.models import Dispute, Party
+from plugins.mediation.models import Dispute, Lead, Party
 from plugins.mediation.tests.factories import resident_id
 from tests.support.web import csrf_token, sign_in
 
@@ -172,3 +172,36 @@ async def test_statistics_page_draws_charts_and_exports(client, flow, world):
     assert "陈申请" not in page.text
     export = await client.get(f"/units/{world.unit.id}/mediation/statistics/export", headers=HTML)
     assert export.status_code == 200 and export.content[:2] == b"PK"
+
+
+async def test_a_collector_reports_a_lead_a_mediator_registers_it(client, world, platform):
+    base = f"/units/{world.unit.id}/mediation"
+    await as_user(client, world.collector)
+    reported = await submit(
+        client, f"{base}/leads", f"{base}/leads",
+        {"place": "民族路20号", "description": "两户因停车位争吵", "risk_level": "yellow"},
+    )
+    assert reported.status_code in (302, 303)
+    zero = await submit(
+        client, f"{base}/leads", f"{base}/leads/zero-reports",
+        {"period_start": date.today().isoformat(), "period_end": date.today().isoformat()},
+    )
+    assert zero.status_code in (302, 303)
+    with platform.session_factory() as session:
+        lead = session.exec(select(Lead).where(Lead.kind == "lead")).one()
+    await as_user(client, world.mediator_account)
+    form = await client.get(f"{base}/disputes/new?lead_id={lead.id}", headers=HTML)
+    assert "两户因停车位争吵" in form.text and 'name="lead_id"' in form.text
+    response = await submit(
+        client, f"{base}/disputes/new?lead_id={lead.id}", f"{base}/disputes",
+        {"lead_id": str(lead.id), "committee_id": str(world.committee.id),
+         "source": "screening", "category": "neighbour", "summary": "两户因停车位争吵",
+         "risk_level": "yellow", "applicant_name": "甲", "respondent_name": "乙"},
+    )
+    assert response.status_code in (302, 303), response.text.split('role="alert"')[-1][:500]
+    with platform.session_factory() as session:
+        assert session.get(Lead, lead.id).status == "converted"
+        assert session.exec(select(Dispute)).one().lead_id == lead.id
+    await as_user(client, world.collector)
+    mine = await client.get(f"{base}/leads", headers=HTML)
+    assert "已登记为纠纷" in mine.text and "民族路人调字第1号" in mine.text
