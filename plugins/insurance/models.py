@@ -39,8 +39,10 @@ class InsuranceSetting(SQLModel, table=True):
 
 
 class RateStandard(SQLModel, table=True):
-    """A standard for one expense type at a unit over a period (标准): a cap per line, or a
-    fixed amount (``fixed``: 误工补贴 paid at the standard, without a receipt).
+    """A standard for one expense type at a unit over a period (标准).
+
+    Either a cap per line, or a fixed amount (``fixed``: 误工补贴 paid at the standard,
+    without a receipt).
     """
 
     __tablename__ = "insurance_rate"
@@ -148,8 +150,9 @@ class Approval(SQLModel, table=True):
 
 
 class FundingSource(SQLModel, table=True):
-    """Money received: a government allocation, a donation (with its restriction and legal
-    receipt), a foundation grant.
+    """Money received: a government allocation, a donation or a foundation grant.
+
+    A donation carries its restriction and its legal receipt.
     """
 
     __tablename__ = "insurance_funding_source"
@@ -429,8 +432,10 @@ class SupplementPeriod(SQLModel, table=True):
 
 
 class CompensationCase(SQLModel, table=True):
-    """A case referred to the competent department (抚恤 / 救助 / 见义勇为 / 烈士); the platform
-    records the department's decision and any aid it pays itself, and decides nothing else.
+    """A case referred to the competent department (抚恤 / 救助 / 见义勇为 / 烈士).
+
+    The platform records the department's decision and any aid it pays itself, and decides
+    nothing else.
     """
 
     __tablename__ = "insurance_compensation"

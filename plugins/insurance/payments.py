@@ -121,8 +121,9 @@ def pay(
 def reverse_payment(
     session: Session, actor: Actor, payment: Payment, reason: str, now: datetime | None = None
 ) -> Payment:
-    """Reverse a payment (a returned transfer, a wrong payee): the money is back on its source
-    and the commitments are reserved again.
+    """Reverse a payment (a returned transfer, a wrong payee).
+
+    The money is back on its source and the commitments are reserved again.
 
     Raises:
         DomainError: already reversed, or an insurer's payment (409).
