@@ -22,6 +22,7 @@ from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.numbering import next_number
 from core.units.models import utcnow
+from core.volunteers.models import Volunteer
 from plugins.insurance import payments
 from plugins.insurance.approvals import Actor, record_approval, refuse_own, refuse_same_hand
 from plugins.insurance.clock import china_day
@@ -40,7 +41,6 @@ from plugins.insurance.models import (
     SupplementPeriod,
 )
 from plugins.insurance.vocab import ClaimStatus, ClaimType, Decision
-from core.volunteers.models import Volunteer
 
 
 @dataclass(frozen=True)
@@ -574,7 +574,8 @@ def record_payment(
     at: datetime | None = None,
 ) -> InsuranceClaim:
     """Agreed → paid: finance records the insurer's payment (never the claimant, never whoever
-    recorded the agreement)."""
+    recorded the agreement).
+    """
     refuse_own(actor, claim.claimant_user_id, claim.claimant_person_id)
     refuse_same_hand(session, actor, "claim", claim.id, "paid")
     _require(claim, ClaimStatus.agreed)

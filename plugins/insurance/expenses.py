@@ -455,14 +455,12 @@ def review(
             raise _refused(
                 f"sanctioned.{line_id}", "unknown_line", "没有这项费用", "No such line", 400
             )
-    errors = []
+    errors, decided = [], []
     for line in lines:
         rate = rate_on(session, expense.unit_path, line.expense_type, line.spent_on)
         cap = None if rate is None else rate.amount_fen
         if line.id in sanctioned:
             amount = sanctioned[line.id]
-        elif rate is not None and rate.fixed:
-            amount = min(line.amount_claimed_fen, rate.amount_fen)
         else:
             amount = line.amount_claimed_fen if cap is None else min(line.amount_claimed_fen, cap)
         if amount > line.amount_claimed_fen:
@@ -481,13 +479,15 @@ def review(
                     text("核准金额超过当日标准", "exceeds the standard of that day"),
                 )
             )
-        line.amount_sanctioned_fen = amount
-        line.rate_id = rate.id if rate else None
-        session.add(line)
+        decided.append((line, amount, rate))
     if errors:
         raise DomainError(
             text("核准金额有误", "Sanctioned amounts are wrong"), "validation_failed", 400, errors
         )
+    for line, amount, rate in decided:
+        line.amount_sanctioned_fen = amount
+        line.rate_id = rate.id if rate else None
+        session.add(line)
     expense.sanctioned_fen = sum(line.amount_sanctioned_fen for line in lines)
     control = budgets.control(
         session, "expense", expense, expense.sanctioned_fen, china_day(now or utcnow())

@@ -2,6 +2,7 @@
 
 from core.hookspecs import hookimpl
 from plugins.insurance import META
+from plugins.insurance.cover import assignment_refusals
 from plugins.insurance.models import MODELS
 from plugins.insurance.permissions import ACTIONS, ROLES, SENSITIVE_FIELDS
 
@@ -26,3 +27,8 @@ def register_roles():
 @hookimpl
 def register_sensitive_fields():
     return SENSITIVE_FIELDS
+
+
+@hookimpl
+def check_assignment(check, session):
+    return assignment_refusals(session, check)

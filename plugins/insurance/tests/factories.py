@@ -9,14 +9,13 @@ from core.accounts import services as accounts
 from core.accounts.models import User
 from core.accounts.services import principal_for
 from core.people.models import Person
-from core.units.models import Unit
-from core.units.services import set_plugin_enabled
+from core.units.models import Unit, UnitLevel
+from core.units.services import create_unit, set_plugin_enabled
 from core.volunteers.services import enroll
 from plugins.insurance import budgets, funding
 from plugins.insurance.approvals import Actor
 from plugins.insurance.clock import CHINA
 from plugins.insurance.vocab import Category, OnExceed, SourceKind
-from tests.support.fixtures import TEST_PASSWORD
 
 #: Staff of the test world: name → (role, unit attribute of the unit tree).
 STAFF = {
@@ -66,9 +65,24 @@ class World:
         return session.get(Unit, getattr(self.tree, name).id)
 
 
+def _user(session: Session, username: str, name: str, unit: Unit, person_id: int | None = None):
+    """An account without a usable password (tests act through tokens and sessions)."""
+    user = User(
+        username=username,
+        display_name=name,
+        unit_id=unit.id,
+        unit_path=unit.path,
+        person_id=person_id,
+        password_hash="!",
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
 def build_world(platform, tree) -> World:
     """Insurance switched on at the city; staff per ``STAFF``; volunteers 甲 and 乙 at the
-    village, 丙 in the other district; each with an account."""
+    village, 丙 in a village of the other district; each with an account."""
     world = World(platform, tree)
     with platform.session_factory() as session:
         set_plugin_enabled(
@@ -76,31 +90,33 @@ def build_world(platform, tree) -> World:
         )
         for name, (role, level) in STAFF.items():
             unit = session.get(Unit, getattr(tree, level).id)
-            user, _ = accounts.create_user(
-                session,
-                platform.settings,
-                username=f"ins-{name}".replace("_", "-"),
-                display_name=name,
-                unit=unit,
-                password=TEST_PASSWORD,
-            )
+            user = _user(session, f"ins-{name}".replace("_", "-"), name, unit)
             accounts.grant_role(session, platform.policy, None, user, role, unit)
             world.users[name] = user.id
-        for name, level in (("甲", "village"), ("乙", "village"), ("丙", "other_village")):
-            unit = session.get(Unit, getattr(tree, level).id)
+        far_township = create_unit(
+            session,
+            name="观音桥街道",
+            level=UnitLevel.township,
+            parent=session.get(Unit, tree.other_district.id),
+            code="500105001",
+        )
+        far = create_unit(
+            session,
+            name="观音桥社区",
+            level=UnitLevel.village,
+            parent=far_township,
+            code="500105001001",
+        )
+        for name, unit in (
+            ("甲", session.get(Unit, tree.village.id)),
+            ("乙", session.get(Unit, tree.village.id)),
+            ("丙", far),
+        ):
             person = Person(unit_id=unit.id, unit_path=unit.path, name=f"志愿者{name}")
             session.add(person)
             session.flush()
             volunteer = enroll(session, person, unit, on=date(2024, 1, 1))
-            user, _ = accounts.create_user(
-                session,
-                platform.settings,
-                username=f"vol-{person.id}",
-                display_name=person.name,
-                unit=unit,
-                password=TEST_PASSWORD,
-                person_id=person.id,
-            )
+            user = _user(session, f"vol-{person.id}", person.name, unit, person.id)
             accounts.grant_role(session, platform.policy, None, user, "volunteer", unit)
             accounts.grant_role(session, platform.policy, None, user, "insurance.insured", unit)
             world.members[name] = Member(person.id, volunteer.id, user.id, user.username, unit.id)
@@ -173,3 +189,156 @@ def china(
 ) -> datetime:
     """An instant in China time."""
     return datetime(year, month, day, hour, minute, second, tzinfo=CHINA)
+
+
+def served(
+    session: Session,
+    world: World,
+    member: str,
+    start: datetime,
+    hours: int = 3,
+    *,
+    task_type: str = "core.patrol",
+):
+    """A confirmed assignment of a volunteer on a shift at their unit, and its hours entry."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from core.hours.models import HoursEntry
+    from core.tasks.models import Assignment, AssignmentStatus, Point, Shift, Task
+
+    someone = world.members[member]
+    unit = session.get(Unit, someone.unit_id)
+    point = Point(unit_id=unit.id, unit_path=unit.path, name="解放碑岗亭")
+    task = Task(
+        unit_id=unit.id,
+        unit_path=unit.path,
+        task_type=task_type,
+        title="夜间巡逻",
+        starts_on=start.date(),
+        ends_on=start.date(),
+    )
+    session.add_all([point, task])
+    session.flush()
+    end = start + timedelta(hours=hours)
+    shift = Shift(
+        task_id=task.id,
+        unit_id=unit.id,
+        unit_path=unit.path,
+        point_id=point.id,
+        starts_at=start,
+        ends_at=end,
+        checkin_secret="s" * 32,
+    )
+    session.add(shift)
+    session.flush()
+    assignment = Assignment(
+        shift_id=shift.id,
+        volunteer_id=someone.volunteer_id,
+        person_id=someone.person_id,
+        unit_id=unit.id,
+        unit_path=unit.path,
+        home_unit_id=unit.id,
+        home_unit_path=unit.path,
+        starts_at=start,
+        ends_at=end,
+        status=AssignmentStatus.confirmed,
+    )
+    session.add(assignment)
+    session.flush()
+    entry = HoursEntry(
+        volunteer_id=someone.volunteer_id,
+        assignment_id=assignment.id,
+        unit_id=unit.id,
+        unit_path=unit.path,
+        home_unit_id=unit.id,
+        home_unit_path=unit.path,
+        service_date=start.astimezone(CHINA).date(),
+        hours=Decimal(hours),
+    )
+    session.add(entry)
+    session.flush()
+    return assignment, entry
+
+
+def policy(
+    session: Session,
+    world: World,
+    *,
+    rule: str = "named_list",
+    unit_name: str = "district",
+    period=(date(2025, 1, 1), date(2025, 12, 31)),
+    number: str = "PA2025-001",
+    **extra,
+):
+    """A policy bought by a unit with death, disability and medical lines."""
+    from plugins.insurance import cover
+    from plugins.insurance.vocab import CoverKind, ScopeRule
+
+    return cover.create_policy(
+        session,
+        world.actor(session, "clerk"),
+        world.unit(session, unit_name),
+        insurer="中国人民财产保险重庆分公司",
+        policy_no=number,
+        period_from=period[0],
+        period_to=period[1],
+        premium_fen=extra.pop("premium_fen", 2_000_000),
+        scope_rule=ScopeRule(rule),
+        lines=[
+            cover.LineInput(CoverKind.death, 20_000_000),
+            cover.LineInput(CoverKind.disability, 20_000_000),
+            cover.LineInput(CoverKind.medical, 2_000_000, deductible_fen=10_000, ratio_percent=100),
+        ],
+        **extra,
+    )
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def expense_claim(
+    session: Session,
+    world: World,
+    member: str,
+    day: date,
+    lines,
+    *,
+    unit_name=None,
+    receipts=True,
+    served_on=True,
+):
+    """A volunteer's submitted reimbursement; ``lines`` are (type, fen, invoice code, number)."""
+    from plugins.insurance import expenses
+    from plugins.insurance.vocab import ExpenseType
+
+    someone = world.members[member]
+    if served_on:
+        served(session, world, member, datetime(day.year, day.month, day.day, 9, tzinfo=CHINA))
+    actor = world.actor(session, member)
+    unit = (
+        session.get(Unit, someone.unit_id) if unit_name is None else world.unit(session, unit_name)
+    )
+    claim = expenses.create(
+        session,
+        actor,
+        unit,
+        volunteer_id=someone.volunteer_id,
+        activity_date=day,
+        purpose="巡逻交通与通讯",
+        payee_account="6217000010001234567",
+    )
+    for kind, fen, code, number in lines:
+        line = expenses.add_line(
+            session,
+            actor,
+            claim,
+            expense_type=ExpenseType(kind),
+            spent_on=day,
+            amount_fen=fen,
+            invoice_code=code,
+            invoice_no=number,
+        )
+        if receipts:
+            expenses.attach_receipt(session, actor, claim, line, "receipt.jpg", JPEG)
+    return claim
