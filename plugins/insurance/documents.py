@@ -17,7 +17,13 @@ from core.errors import DomainError, FieldError
 from core.i18n import text
 from plugins.insurance.clock import china_day
 from plugins.insurance.models import CompensationCase, ExpenseClaim, InsurancePolicy, Reward
-from plugins.insurance.vocab import Category, RewardKind
+from plugins.insurance.vocab import (
+    Category,
+    CompensationStatus,
+    ExpenseStatus,
+    RewardKind,
+    RewardStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,24 @@ DOCS: dict[str, DocKind] = {
         ),
     )
 }
+
+
+#: The status a paid document returns to when its payment is reversed.
+REOPENED = {
+    "expense": ("status", ExpenseStatus.approved.value),
+    "reward": ("status", RewardStatus.approved.value),
+    "compensation": ("status", CompensationStatus.platform_approved.value),
+    "premium": ("premium_paid", False),
+}
+
+
+def reopen(session: Session, doc_type: str, doc_id: int) -> None:
+    """Put a document whose payment was reversed back to payable."""
+    attribute, value = REOPENED[doc_type]
+    doc = session.get(DOCS[doc_type].model, doc_id)
+    setattr(doc, attribute, value)
+    session.add(doc)
+    session.flush()
 
 
 def load(session: Session, doc_type: str, doc_id: int, path: str) -> Any:

@@ -52,6 +52,7 @@ class World:
     tree: object
     users: dict[str, int] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def actor(self, session: Session, name: str, address: str = "10.0.0.8") -> Actor:
         """The named user acting from ``address``."""
@@ -59,6 +60,26 @@ class World:
         user = session.get(User, user_id)
         principal = principal_for(session, user, self.platform.policy, "token")
         return Actor(principal, user.person_id, address)
+
+    def headers(self, name: str) -> dict[str, str]:
+        """Bearer-token headers for the named user (a token issued once per test)."""
+        if name not in self.tokens:
+            user_id = self.users[name] if name in self.users else self.members[name].user_id
+            with self.platform.session_factory() as session:
+                _, token = accounts.issue_token(
+                    session, self.platform.settings, session.get(User, user_id), "test", None
+                )
+                session.commit()
+            self.tokens[name] = token
+        return {"authorization": f"Bearer {self.tokens[name]}"}
+
+    def cookie(self, name: str) -> str:
+        """A signed-in page session for the named user."""
+        user_id = self.users[name] if name in self.users else self.members[name].user_id
+        with self.platform.session_factory() as session:
+            token = accounts.open_session(session, session.get(User, user_id), "testclient", "test")
+            session.commit()
+        return token
 
     def unit(self, session: Session, name: str) -> Unit:
         """A unit of the tree, loaded in ``session``."""

@@ -1,0 +1,3 @@
+"""The plugin's pages, mounted by core at ``/units/{unit_id}/insurance``."""
+
+PAGE_ROUTES: list = []
