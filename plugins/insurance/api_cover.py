@@ -380,6 +380,63 @@ def _locale() -> str:
     return current_locale.get()
 
 
+def take_step(session, actor, claim: InsuranceClaim, data: ClaimStep) -> None:
+    """Apply one step of a claim's state machine, as the API or a page asked."""
+    at = data.at
+    if data.step == "submit":
+        claims.submit(session, actor, claim)
+    elif data.step == "send":
+        claims.send_to_insurer(session, actor, claim, at=at)
+    elif data.step == "request_supplement":
+        if not data.what:
+            raise DomainError(
+                text("须说明补充什么材料", "Say what is to be supplemented"),
+                "validation_failed",
+                400,
+                [FieldError("what", "missing", "")],
+            )
+        claims.request_supplement(session, actor, claim, data.what, at=at)
+    elif data.step == "supplement_provided":
+        claims.supplement_provided(session, actor, claim, at=at)
+    elif data.step == "decide":
+        if data.decision is None:
+            raise DomainError(
+                text("须记录核定结果", "The decision is required"),
+                "validation_failed",
+                400,
+                [FieldError("decision", "missing", "")],
+            )
+        claims.decide(
+            session,
+            actor,
+            claim,
+            data.decision,
+            approved_fen=data.approved_fen,
+            reason=data.reason,
+            notice_sent=data.notice_sent,
+            at=at,
+        )
+    elif data.step == "denial_notice":
+        claims.record_denial_notice(session, actor, claim, at=at)
+    elif data.step == "agree":
+        claims.agree(session, actor, claim, claimant_confirmed=data.claimant_confirmed, at=at)
+    elif data.step == "dispute":
+        if not data.reason:
+            raise DomainError(
+                text("须说明异议理由", "Give the dispute's reason"),
+                "validation_failed",
+                400,
+                [FieldError("reason", "missing", "")],
+            )
+        claims.dispute(session, actor, claim, data.reason, at=at)
+    elif data.step == "resubmit":
+        claims.resubmit(session, actor, claim, at=at)
+    elif data.step == "close":
+        claims.close(session, actor, claim, at=at)
+    else:
+        claims.withdraw(session, actor, claim, data.reason or "", at=at)
+
+
 @dataclass
 class ScanUpload:
     """A scanned claim document: the checklist code, original or copy, and the file."""
@@ -629,60 +686,7 @@ class ClaimController(Controller):
     ) -> ClaimDetail:
         """Take one step of the claim's state machine."""
         claim = within(session, InsuranceClaim, claim_id, unit)
-        actor = acting(request, session)
-        at = data.at
-        if data.step == "submit":
-            claims.submit(session, actor, claim)
-        elif data.step == "send":
-            claims.send_to_insurer(session, actor, claim, at=at)
-        elif data.step == "request_supplement":
-            if not data.what:
-                raise DomainError(
-                    text("须说明补充什么材料", "Say what is to be supplemented"),
-                    "validation_failed",
-                    400,
-                    [FieldError("what", "missing", "")],
-                )
-            claims.request_supplement(session, actor, claim, data.what, at=at)
-        elif data.step == "supplement_provided":
-            claims.supplement_provided(session, actor, claim, at=at)
-        elif data.step == "decide":
-            if data.decision is None:
-                raise DomainError(
-                    text("须记录核定结果", "The decision is required"),
-                    "validation_failed",
-                    400,
-                    [FieldError("decision", "missing", "")],
-                )
-            claims.decide(
-                session,
-                actor,
-                claim,
-                data.decision,
-                approved_fen=data.approved_fen,
-                reason=data.reason,
-                notice_sent=data.notice_sent,
-                at=at,
-            )
-        elif data.step == "denial_notice":
-            claims.record_denial_notice(session, actor, claim, at=at)
-        elif data.step == "agree":
-            claims.agree(session, actor, claim, claimant_confirmed=data.claimant_confirmed, at=at)
-        elif data.step == "dispute":
-            if not data.reason:
-                raise DomainError(
-                    text("须说明异议理由", "Give the dispute's reason"),
-                    "validation_failed",
-                    400,
-                    [FieldError("reason", "missing", "")],
-                )
-            claims.dispute(session, actor, claim, data.reason, at=at)
-        elif data.step == "resubmit":
-            claims.resubmit(session, actor, claim, at=at)
-        elif data.step == "close":
-            claims.close(session, actor, claim, at=at)
-        else:
-            claims.withdraw(session, actor, claim, data.reason or "", at=at)
+        take_step(session, acting(request, session), claim, data)
         session.commit()
         return claim_detail(session, platform, claim)
 
