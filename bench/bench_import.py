@@ -102,6 +102,8 @@ def through_importer(platform, district, rows) -> tuple[float, int]:
         session.commit()
         batch_id = batch.id
     actor = AuditActor(None, "bench", "127.0.0.1", "core.volunteer.import")
+    with platform.session_factory() as session:
+        audited = session.execute(sa.text("select coalesce(max(id), 0) from audit_entry")).scalar()
     started = time.perf_counter()
     finished = run_batch(
         platform.session_factory, platform.keyring, platform.plugins, batch_id, actor=actor
@@ -111,6 +113,18 @@ def through_importer(platform, district, rows) -> tuple[float, int]:
         batch = session.get(ImportBatch, batch_id)
         assert finished and batch.status == "done", (batch.status, batch.message)
         assert batch.refused == 0, f"{batch.refused} rows refused: {batch.message}"
+        entries = session.execute(
+            sa.text(
+                "select event, count(*) from audit_entry where id > :after group by event"
+                " order by event"
+            ),
+            {"after": audited},
+        ).all()
+        print(
+            f"importer: {len(rows):,} rows audited by "
+            + ", ".join(f"{count} {event}" for event, count in entries)
+            + " entries"
+        )
         return seconds, batch.created
 
 
