@@ -2,6 +2,7 @@
 
 from core.accounts.models import ApiToken, LoginFailure, RoleGrant, User, UserSession
 from core.audit.models import AuditEntry
+from core.certificates.models import CertificateRevocation
 from core.files.models import StoredFile
 from core.hookspecs import hookimpl
 from core.imports.models import ImportBatch
@@ -10,7 +11,13 @@ from core.notifications.models import Notification
 from core.people.models import Person
 from core.recruitment.models import Application, ApplicationStep
 from core.units.models import NumberSequence, Unit, UnitEvent, UnitPlugin
-from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
+from core.volunteers.models import (
+    KitIssue,
+    SpecialTeamMembership,
+    TeamMembership,
+    Volunteer,
+    VolunteerTransfer,
+)
 
 
 @hookimpl
@@ -32,6 +39,8 @@ def register_models():
         TeamMembership,
         SpecialTeamMembership,
         KitIssue,
+        VolunteerTransfer,
+        CertificateRevocation,
         Application,
         ApplicationStep,
         StoredFile,
