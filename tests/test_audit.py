@@ -468,6 +468,16 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
                 ),
                 (
                     "POST",
+                    "/transfer",
+                    200,
+                    lambda: client.post(
+                        f"/api/v1/volunteers/{ids['volunteer']}/transfer",
+                        json={"unit_id": unit_tree.other_village.id, "reason": "审计调动"},
+                        headers=admin.headers,
+                    ),
+                ),
+                (
+                    "POST",
                     "/status",
                     200,
                     lambda: client.post(

@@ -195,7 +195,8 @@ BODIES = {
     ("POST", "/admin/users/{user_id:int}/active"): lambda unit: {"active": "1"},
     # People and volunteers: each body is refused after the lookups (a name cleared, a status
     # unchanged, a membership, special team or serial already there, a date before the
-    # record began, a format nobody writes), or changes nothing (a national number kept).
+    # record began, a transfer to the unit already holding the volunteer, a format nobody
+    # writes), or changes nothing (a national number kept).
     ("PATCH", "/api/v1/people/{person_id:int}"): lambda unit: {"name": None},
     ("PATCH", "/api/v1/volunteers/{volunteer_id:int}"): lambda unit: {"national_number": None},
     ("POST", "/api/v1/volunteers/{volunteer_id:int}/status"): lambda unit: {
@@ -215,6 +216,10 @@ BODIES = {
     ("POST", "/api/v1/volunteers/{volunteer_id:int}/special-teams/{special_team_id:int}/end"): (
         lambda unit: {"until": "1900-01-01"}
     ),
+    ("POST", "/api/v1/volunteers/{volunteer_id:int}/transfer"): lambda unit: {
+        "unit_id": unit.id,
+        "reason": "authorization matrix",
+    },
     ("POST", "/api/v1/volunteers/{volunteer_id:int}/kit"): lambda unit: {
         "item": "badge",
         "serial": f"MATRIX-{unit.id}",

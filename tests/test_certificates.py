@@ -4,6 +4,7 @@ page that shows only a masked name."""
 
 import io
 import re
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,23 +14,23 @@ from sqlmodel import select
 
 from core.audit.models import AuditEntry
 from core.certificates import render
+from core.certificates.models import CertificateRevocation
 from core.certificates.services import (
     RENDER_JOB,
     certificate_content,
     issue_certificate,
-    public_url,
     render_certificate,
     revoke_certificate,
     stored_count,
 )
-from core.certificates.verify import token_matches, verification_token
+from core.certificates.verify import LOCAL_TIME, token_matches, verification_token
 from core.files.models import StoredFile
 from core.jobs.models import Job, JobStatus
 from core.jobs.runtime import JobContext
 from core.people.models import Person
 from core.units.models import Unit
 from core.volunteers.models import Volunteer, VolunteerStatus
-from tests.support.web import sign_in
+from tests.support.web import csrf_token, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -155,11 +156,42 @@ async def test_the_job_renders_a_pdf_with_the_number_an_embedded_font_and_a_qr_c
     assert len(embedded.get_data()) > 10_000
     assert "/ToUnicode" in font  # the text can be searched and copied
     # The QR code leads to the public page of this number, with its token.
-    url = f"{public_url(platform.settings)}/verify?n={number}&t=" + verification_token(
+    url = f"{platform.settings.base_url}/verify?n={number}&t=" + verification_token(
         platform.secrets.secret_key, number
     )
     assert qr_matrix_from_pdf(pdf) == expected_matrix(url)
     assert verification_token(platform.secrets.secret_key, number) in text.replace("-", "")
+
+
+def test_the_public_url_setting_names_the_address_links_point_to(platform, unit_tree, monkeypatch):
+    from pydantic import ValidationError
+
+    from core.settings import Settings
+
+    configured = Settings(_env_file=None, public_url=" https://pingan.example.gov.cn/ ")
+    assert configured.base_url == "https://pingan.example.gov.cn"
+    monkeypatch.setenv("PINGAN_PUBLIC_URL", "https://平安.example.cn/pingan")
+    assert Settings(_env_file=None).base_url == "https://平安.example.cn/pingan"
+    for wrong in ("pingan.example.gov.cn", "ftp://pingan.example.gov.cn", "https://x/?a=1"):
+        with pytest.raises(ValidationError, match="public_url"):
+            Settings(_env_file=None, public_url=wrong)
+    monkeypatch.delenv("PINGAN_PUBLIC_URL")
+    # Unset: the address `pingan run` listens on; a wildcard address is no address to visit.
+    assert Settings(_env_file=None, port=8123).base_url == "http://127.0.0.1:8123"
+    everywhere = Settings(_env_file=None, host="0.0.0.0", port=80)
+    assert everywhere.base_url == f"http://{socket.gethostname()}:80"
+    assert Settings(_env_file=None, host="::1").base_url == "http://[::1]:8000"
+    # The certificate's QR code leads there.
+    volunteer_id = make_volunteer(platform, unit_tree.village)
+    number = certify(platform, volunteer_id, unit_tree.city)
+    with platform.session_factory() as session:
+        content = certificate_content(
+            session,
+            session.get(Volunteer, volunteer_id),
+            platform.secrets.secret_key,
+            configured.base_url,
+        )
+    assert content.verify_url.startswith(f"https://pingan.example.gov.cn/verify?n={number}&t=")
 
 
 def test_the_qr_code_reader_notices_another_url(platform):
@@ -319,19 +351,69 @@ async def test_a_revoked_certificate_shows_invalid_and_is_gone(
     assert response.json() == {"revoked": number}
     page = await client.get(verify_url(platform, number))
     assert page.status_code == 200
-    assert "证书无效" in page.text and "已撤销" in page.text and MASKED not in page.text
     with platform.session_factory() as session:
         assert stored_count(session, number) == 0
         volunteer = session.get(Volunteer, volunteer_id)
         assert volunteer.certificate_number is None
         entry = session.exec(select(AuditEntry).where(AuditEntry.event == "revoke")).one()
         assert entry.object_id == number and entry.reason == "身份核查不通过"
+        # The number stays on record: who revoked it, when, why, and when it was issued.
+        record = session.exec(
+            select(CertificateRevocation).where(CertificateRevocation.number == number)
+        ).one()
+        assert record.volunteer_id == volunteer_id and record.reason == "身份核查不通过"
+        assert record.revoked_by_user_id == district_admin.user_id and record.issued_at
+        revoked_on = record.revoked_at.astimezone(LOCAL_TIME).date().isoformat()
         with pytest.raises(Exception, match="no certificate|没有证书"):
             revoke_certificate(session, volunteer, "再次撤销")
-    # A new certificate takes a new number; the old one stays revoked.
+    assert "证书无效" in page.text and f"该证书已于 {revoked_on} 撤销" in page.text
+    assert MASKED not in page.text  # the holder of a void certificate is nobody's business
+    english = await client.get(verify_url(platform, number) + "&lang=en")
+    assert f"it was revoked on {revoked_on}" in english.text
+    # A new certificate takes a new number; the old one stays revoked, with its date.
     renewed = certify(platform, volunteer_id, unit_tree.city)
-    assert renewed != number
-    assert "已撤销" in (await client.get(verify_url(platform, number))).text
+    assert renewed != number and renewed > number
+    # (back to Chinese: the English choice stays in a cookie)
+    again = await client.get(verify_url(platform, number) + "&lang=zh")
+    assert f"该证书已于 {revoked_on} 撤销" in again.text
+    assert "证书有效" in (await client.get(verify_url(platform, renewed))).text
+    # Revoking the new one records it too; numbers are never issued twice.
+    with platform.session_factory() as session:
+        volunteer = session.get(Volunteer, volunteer_id)
+        revoke_certificate(session, volunteer, "证件遗失，重新发证")
+        session.commit()
+    third = certify(platform, volunteer_id, unit_tree.city)
+    with platform.session_factory() as session:
+        numbers = session.exec(select(CertificateRevocation.number)).all()
+    assert sorted(numbers) == sorted([number, renewed]) and third not in numbers
+
+
+async def test_the_certificates_page_lists_revocations_with_who_and_why(
+    client, platform, unit_tree, certified, accounts
+):
+    volunteer_id, number = certified
+    city_admin = accounts("city_admin", unit_tree.city)
+    await sign_in(client, city_admin.username, city_admin.password)
+    page = await client.get(f"/units/{unit_tree.district.id}/certificates")
+    assert page.status_code == 200 and "已撤销的证书" not in page.text
+    token = csrf_token(page.text)
+    empty = await client.post(
+        f"/units/{unit_tree.district.id}/certificates/revoke",
+        data={"volunteer_id": str(volunteer_id), "reason": "", "_csrf_token": token},
+    )
+    assert empty.status_code == 400 and "reason" in empty.text
+    revoked = await client.post(
+        f"/units/{unit_tree.district.id}/certificates/revoke",
+        data={"volunteer_id": str(volunteer_id), "reason": "本人已退出", "_csrf_token": token},
+    )
+    assert revoked.status_code == 200 and "已撤销的证书" in revoked.text
+    assert number in revoked.text and "本人已退出" in revoked.text
+    assert city_admin.username in revoked.text  # who revoked it
+    other = accounts("district_admin", unit_tree.other_district)
+    client.cookies.clear()
+    await sign_in(client, other.username, other.password)
+    elsewhere = await client.get(f"/units/{unit_tree.other_district.id}/certificates")
+    assert elsewhere.status_code == 200 and number not in elsewhere.text
 
 
 # -- downloads -----------------------------------------------------------------------------

@@ -18,7 +18,13 @@ from core.people.services import PersonDetails, create_person
 from core.units.models import Unit, UnitKind, UnitLevel
 from core.units.moves import move_unit
 from core.volunteers import profile as ops
-from core.volunteers.models import TeamMembership, TeamRole, Volunteer, VolunteerStatus
+from core.volunteers.models import (
+    TeamMembership,
+    TeamRole,
+    Volunteer,
+    VolunteerStatus,
+    VolunteerTransfer,
+)
 from core.volunteers.queries import (
     PageRequest,
     Sort,
@@ -933,3 +939,193 @@ async def test_no_volunteer_response_shows_a_full_id_or_mobile(
             leaked = FULL_ID.findall(response.text) + MOBILE.findall(response.text)
             leaked += [value for value in clear if value in response.text]
             assert not leaked, (role, url, leaked)
+
+
+# -- transfers -----------------------------------------------------------------------------
+
+
+async def test_transfer_moves_the_volunteer_and_keeps_the_number(
+    client, platform, roster, unit_tree, office, accounts
+):
+    made = roster.add(unit_tree.village, on=TODAY - timedelta(days=100))
+    vest = await client.post(api(made, "/kit"), json={"item": "vest"}, headers=office.headers)
+    assert vest.status_code == 201
+    moved = await client.post(
+        api(made, "/transfer"),
+        json={"unit_id": unit_tree.other_village.id, "reason": "迁居金汤街"},
+        headers=office.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    body = moved.json()
+    assert body["unit_id"] == unit_tree.other_village.id and body["number"] == made.number
+    memberships = {(m["unit_id"], m["role"], m["until"]) for m in body["memberships"]}
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    assert memberships == {
+        (unit_tree.village.id, "member", yesterday),
+        (unit_tree.other_village.id, "member", None),
+    }
+    [transfer] = body["transfers"]
+    assert (transfer["from_unit_name"], transfer["to_unit_name"]) == ("民族路社区", "金汤街社区")
+    assert transfer["reason"] == "迁居金汤街" and transfer["effective_on"] == TODAY.isoformat()
+    with platform.session_factory() as session:
+        volunteer = session.get(Volunteer, made.volunteer_id)
+        person = session.get(Person, made.person_id)
+        [kit] = session.exec(
+            select(ops.KitIssue).where(ops.KitIssue.volunteer_id == made.volunteer_id)
+        ).all()
+        assert volunteer.unit_path == person.unit_path == kit.unit_path
+        assert volunteer.unit_path == unit_tree.other_village.path
+        audited = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "volunteer_transfer", AuditEntry.event == "insert"
+            )
+        ).all()
+        assert len(audited) == 1
+    # The old township no longer sees the volunteer; the new one does.
+    old = accounts("township_leader", unit_tree.township)
+    new = accounts("township_leader", unit_tree.other_township)
+    assert (await client.get(api(made), headers=old.headers)).status_code == 404
+    assert (await client.get(api(made), headers=new.headers)).status_code == 200
+
+
+async def test_transfer_into_a_team_the_volunteer_is_in_keeps_that_membership(
+    client, roster, unit_tree, office
+):
+    made = roster.add(unit_tree.village, on=TODAY - timedelta(days=30))
+    joined = await client.post(
+        api(made, "/memberships"),
+        json={"unit_id": unit_tree.township.id, "since": (TODAY - timedelta(days=20)).isoformat()},
+        headers=office.headers,
+    )
+    assert joined.status_code == 201
+    moved = await client.post(
+        api(made, "/transfer"),
+        json={"unit_id": unit_tree.township.id, "reason": "调任街道中队"},
+        headers=office.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    current = [(m["unit_id"], m["id"]) for m in moved.json()["memberships"] if not m["until"]]
+    assert current == [(unit_tree.township.id, joined.json()["id"])]
+
+
+async def test_transfer_refusals_name_the_rule_and_change_nothing(
+    client, platform, roster, unit_tree, office, accounts
+):
+    made = roster.add(unit_tree.township, on=TODAY - timedelta(days=30))
+    captain = await client.post(
+        api(made, "/memberships"),
+        json={"unit_id": unit_tree.village.id, "role": "captain"},
+        headers=office.headers,
+    )
+    assert captain.status_code == 201  # a township member may lead a village below
+
+    async def transfer(who, body, headers=office.headers):
+        return await client.post(api(who, "/transfer"), json=body, headers=headers)
+
+    for body, status, error in (
+        ({"unit_id": unit_tree.other_village.id}, 400, ("reason", "missing")),
+        ({"unit_id": unit_tree.township.id, "reason": "原地调动"}, 400, ("unit_id", "unchanged")),
+        (
+            {"unit_id": unit_tree.other_village.id, "reason": "提前调动", "on": "2020-01-01"},
+            400,
+            ("on", "before_since"),
+        ),
+        (
+            {
+                "unit_id": unit_tree.other_village.id,
+                "reason": "以后调动",
+                "on": (TODAY + timedelta(days=3)).isoformat(),
+            },
+            400,
+            ("on", "future"),
+        ),
+        # Leaving the township's team while leading the village below it.
+        (
+            {"unit_id": unit_tree.other_township.id, "reason": "调到七星岗"},
+            400,
+            ("role", "nesting"),
+        ),
+    ):
+        refused = await transfer(made, body)
+        assert refused.status_code == status, refused.text
+        assert errors_of(refused) == [error]
+    city_office = accounts("city_admin", unit_tree.city)
+    refused = await transfer(
+        made, {"unit_id": unit_tree.city.id, "reason": "调到市级"}, city_office.headers
+    )
+    assert refused.status_code == 400 and errors_of(refused) == [("unit_id", "level")]
+
+    # Captain of a team: a member of the team above first, and one captain a team.
+    rival = roster.add(unit_tree.other_village, on=TODAY - timedelta(days=30))
+    wanted = {"unit_id": unit_tree.village.id, "reason": "调入任队长", "role": "captain"}
+    refused = await transfer(rival, wanted)
+    assert refused.status_code == 400 and errors_of(refused) == [("role", "nesting")]
+    joined = await client.post(
+        api(rival, "/memberships"), json={"unit_id": unit_tree.township.id}, headers=office.headers
+    )
+    assert joined.status_code == 201
+    refused = await transfer(rival, wanted)
+    assert refused.status_code == 409 and errors_of(refused) == [("role", "one_captain")]
+
+    # Only an active volunteer moves.
+    suspended = await client.post(
+        api(made, "/status"),
+        json={"status": "suspended", "reason": "暂停服务"},
+        headers=office.headers,
+    )
+    assert suspended.status_code == 200
+    refused = await transfer(made, {"unit_id": unit_tree.other_village.id, "reason": "调往外区"})
+    assert refused.status_code == 400 and errors_of(refused) == [("status", "not_active")]
+
+    # The caller manages both units: a township leader cannot send anyone outside it.
+    local = roster.add(unit_tree.village)
+    township = accounts("township_leader", unit_tree.township)
+    outside = await transfer(
+        local, {"unit_id": unit_tree.other_village.id, "reason": "调往外区"}, township.headers
+    )
+    assert outside.status_code == 404
+    with platform.session_factory() as session:
+        homes = {
+            made.volunteer_id: unit_tree.township.id,
+            rival.volunteer_id: unit_tree.other_village.id,
+            local.volunteer_id: unit_tree.village.id,
+        }
+        for volunteer_id, unit_id in homes.items():
+            assert session.get(Volunteer, volunteer_id).unit_id == unit_id
+        assert not session.exec(select(VolunteerTransfer)).all()
+        current = session.exec(
+            select(TeamMembership).where(
+                TeamMembership.volunteer_id == made.volunteer_id,
+                TeamMembership.until == None,  # noqa: E711
+            )
+        ).all()
+        assert {(m.unit_id, m.role) for m in current} == {
+            (unit_tree.township.id, TeamRole.member),
+            (unit_tree.village.id, TeamRole.captain),
+        }
+
+
+async def test_transfer_page_form(client, platform, roster, unit_tree, accounts):
+    made = roster.add(unit_tree.village, "钱进", on=TODAY - timedelta(days=10))
+    office = accounts("district_admin", unit_tree.district)
+    await sign_in(client, office.username, office.password)
+    url = f"/units/{unit_tree.township.id}/volunteers/people/{made.person_id}"
+    page = await client.get(url)
+    assert page.status_code == 200 and "调动记录" in page.text
+    token = csrf_token(page.text)
+    unknown = await client.post(
+        url + "/transfer", data={"unit_code": "999", "reason": "迁居外区", "_csrf_token": token}
+    )
+    assert unknown.status_code == 400 and "999" in unknown.text
+    moved = await client.post(
+        url + "/transfer",
+        data={"unit_code": "500103001001", "reason": "迁居金汤街", "_csrf_token": token},
+    )
+    # The volunteer now lies beyond this township: the profile opens under the new unit.
+    assert moved.status_code == 200
+    assert (
+        moved.url.path == f"/units/{unit_tree.other_village.id}/volunteers/people/{made.person_id}"
+    )
+    assert "迁居金汤街" in moved.text and "金汤街社区" in moved.text
+    with platform.session_factory() as session:
+        assert session.get(Volunteer, made.volunteer_id).unit_id == unit_tree.other_village.id

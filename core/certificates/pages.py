@@ -15,6 +15,7 @@ from core.certificates.services import (
     certificate_file,
     certificate_rows,
     file_name,
+    revocations,
     revoke_certificate,
 )
 from core.certificates.verify import verify_path
@@ -22,7 +23,7 @@ from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.volunteers.models import Volunteer
 from core.web.deps import PlatformDep, SessionDep, UnitDep
-from core.web.forms import errors_of
+from core.web.forms import FormErrors, run_form
 from core.web.navigation import unit_page
 
 READ = "core.volunteer.read"
@@ -82,6 +83,7 @@ class CertificatePages(Controller):
                 "more": len(rows) > PAGE,
                 "page_number": page,
                 "can_revoke": principal.can(REVOKE, unit),
+                "revocations": revocations(session, unit),
                 "errors": errors or [],
             },
             status_code=status_code,
@@ -120,7 +122,8 @@ class CertificatePages(Controller):
     ) -> Response:
         """Revoke a certificate of the unit's subtree, with a reason."""
         principal = request.scope["user"]
-        try:
+
+        def revoke() -> None:
             raw = data.get("volunteer_id", "")
             if not raw.isdigit():
                 raise DomainError(
@@ -134,16 +137,13 @@ class CertificatePages(Controller):
                 raise DomainError(
                     text("该志愿者不属于本单位", "Not a volunteer of this unit"), "not_found", 404
                 )
-            revoke_certificate(session, volunteer, data.get("reason", "")[:500])
-            session.commit()
-        except DomainError as refused:
-            session.rollback()
+            revoke_certificate(
+                session, volunteer, data.get("reason", "")[:500], by_user_id=principal.user_id
+            )
+
+        outcome = run_form(session, revoke)
+        if isinstance(outcome, FormErrors):
             return self._list(
-                request,
-                session,
-                platform,
-                unit,
-                errors=errors_of(refused),
-                status_code=refused.status,
+                request, session, platform, unit, errors=outcome.errors, status_code=outcome.status
             )
         return Redirect(f"/units/{unit.id}/certificates")

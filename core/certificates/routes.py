@@ -132,7 +132,9 @@ class CertificateController(Controller):
             raise DomainError(
                 text("该志愿者不属于本单位", "Not a volunteer of this unit"), "not_found", 404
             )
-        number = revoke_certificate(session, volunteer, data.reason)
+        number = revoke_certificate(
+            session, volunteer, data.reason, by_user_id=request.scope["user"].user_id
+        )
         session.commit()
         return {"revoked": number}
 

@@ -3,8 +3,10 @@
 A certificate is the volunteer's ``certificate_number`` (with ``certified_at``) and one stored
 PDF named ``certificate-<number>.pdf``, kept at the volunteer's unit path. The job
 ``core.render_certificate`` draws it; run twice (a redelivered message, a retry, a second
-enqueue) it still leaves one file. Revoking clears the number from the volunteer and deletes
-the PDF; the public page then shows the number as revoked.
+enqueue) it still leaves one file. Revoking records the number, who revoked it, when and why
+(:class:`~core.certificates.models.CertificateRevocation`), clears it from the volunteer and
+deletes the PDF; the public page then answers "revoked on …", and a new certificate takes a new
+number.
 """
 
 from dataclasses import dataclass
@@ -14,7 +16,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.access import path_in
+from core.accounts.models import User
 from core.audit.recorder import record
+from core.certificates.models import CertificateRevocation
 from core.certificates.render import CertificateContent, render_pdf
 from core.certificates.verify import (
     LOCAL_TIME,
@@ -31,7 +35,6 @@ from core.jobs.outbox import enqueue
 from core.numbering import next_number
 from core.people.models import Person
 from core.security.secrets import load_secrets
-from core.settings import Settings
 from core.units.models import Unit, UnitLevel, utcnow
 from core.volunteers.models import Volunteer
 
@@ -198,11 +201,14 @@ def render_certificate(volunteer_id: int, context, force: bool = False) -> dict:
         return {"file_id": stored.id, "number": content.number, "created": created}
 
 
-def revoke_certificate(session: Session, volunteer: Volunteer, reason: str) -> str:
+def revoke_certificate(
+    session: Session, volunteer: Volunteer, reason: str, *, by_user_id: int | None = None
+) -> str:
     """Withdraw the volunteer's certificate: the number stops verifying, the PDF goes.
 
-    The number is never reused (the sequence moves on); a new certificate takes a new number.
-    Recorded in the audit trail with the reason, in the caller's transaction.
+    The number stays on record as revoked (who, when, why) and is never reused (the sequence
+    moves on); a new certificate takes a new number. Recorded in the audit trail with the
+    reason, in the caller's transaction.
 
     Raises:
         DomainError: the volunteer holds no certificate (409), or no reason is given (400).
@@ -223,6 +229,16 @@ def revoke_certificate(session: Session, volunteer: Volunteer, reason: str) -> s
     stored = certificate_file(session, volunteer)
     if stored is not None:
         session.delete(stored)
+    session.add(
+        CertificateRevocation(
+            number=number,
+            volunteer_id=volunteer.id,
+            unit_path=volunteer.unit_path,
+            issued_at=volunteer.certified_at,
+            revoked_by_user_id=by_user_id,
+            reason=reason[:500],
+        )
+    )
     volunteer.certificate_number = None
     volunteer.certified_at = None
     session.add(volunteer)
@@ -237,6 +253,22 @@ def revoke_certificate(session: Session, volunteer: Volunteer, reason: str) -> s
         reason=reason[:500],
     )
     return number
+
+
+def revocations(
+    session: Session, unit: Unit, limit: int = 20
+) -> list[tuple[CertificateRevocation, str, str | None]]:
+    """Certificates revoked in the unit's subtree, newest first, with holder and revoker."""
+    query = (
+        select(CertificateRevocation, Person.name, User.display_name)
+        .join(Volunteer, Volunteer.id == CertificateRevocation.volunteer_id)
+        .join(Person, Person.id == Volunteer.person_id)
+        .join(User, User.id == CertificateRevocation.revoked_by_user_id, isouter=True)
+        .where(path_in(CertificateRevocation.unit_path, unit.path))
+        .order_by(col(CertificateRevocation.id).desc())
+        .limit(limit)
+    )
+    return [(row, name, by) for row, name, by in session.exec(query).all()]
 
 
 def certificate_rows(

@@ -8,8 +8,8 @@ answers 404, the same as for a number never issued, so it tells nothing.
 
 The page shows only what a person checking a volunteer on the street needs: the masked name
 (``张*明``), the number, the date, the issuer, and whether the certificate is valid now — the
-volunteer active and the certificate not revoked (a revoked or re-issued number is held by
-nobody any more, and its valid token proves it was once issued).
+volunteer active and the certificate not revoked (a revoked number is held by nobody any more;
+its record says when it was revoked, and its valid token proves it was once issued).
 """
 
 import base64
@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 from sqlmodel import Session, select
 
+from core.certificates.models import CertificateRevocation
 from core.people.models import Person
 from core.security.masking import mask_name
 from core.units.models import Unit
@@ -80,31 +81,55 @@ class Verification:
     issued_on: date | None = None
     district: str | None = None
     issuer: str | None = None
+    revoked_on: date | None = None
+
+
+def _local_day(moment: datetime | None) -> date | None:
+    return moment.astimezone(LOCAL_TIME).date() if moment else None
+
+
+def _city_and_district(session: Session, unit_path: str) -> tuple[Unit | None, Unit | None]:
+    ids = [int(part) for part in unit_path.split(".") if part]
+    units = {u.id: u for u in session.exec(select(Unit).where(Unit.id.in_(ids[:2])))}
+    return units.get(ids[0]), units.get(ids[1]) if len(ids) > 1 else None
 
 
 def check(session: Session, secret_key: str, number: str, token: str) -> Verification | None:
-    """The state of certificate ``number``; None when the token is wrong (answer 404)."""
+    """The state of certificate ``number``; None when the token is wrong (answer 404).
+
+    A revoked certificate says when it was revoked, when and by whom it was issued, but not
+    whose it was: its holder's name is nobody's business once it is void.
+    """
     if not NUMBER.match(number) or not token_matches(secret_key, number, token):
         return None
     volunteer = session.exec(
         select(Volunteer).where(Volunteer.certificate_number == number)
     ).first()
     if volunteer is None:
-        return Verification(number=number, valid=False, reason="revoked")
+        revoked = session.exec(
+            select(CertificateRevocation).where(CertificateRevocation.number == number)
+        ).first()
+        if revoked is None:  # revoked before revocations were recorded
+            return Verification(number=number, valid=False, reason="revoked")
+        city, district = _city_and_district(session, revoked.unit_path)
+        return Verification(
+            number=number,
+            valid=False,
+            reason="revoked",
+            issued_on=_local_day(revoked.issued_at),
+            district=district.name if district else None,
+            issuer=issuer_name(city) if city else None,
+            revoked_on=_local_day(revoked.revoked_at),
+        )
     person = session.get(Person, volunteer.person_id)
-    ids = [int(part) for part in volunteer.unit_path.split(".") if part]
-    units = {u.id: u for u in session.exec(select(Unit).where(Unit.id.in_(ids[:2])))}
-    city = units.get(ids[0])
-    district = units.get(ids[1]) if len(ids) > 1 else None
+    city, district = _city_and_district(session, volunteer.unit_path)
     status = VolunteerStatus(volunteer.status)
     return Verification(
         number=number,
         valid=status == VolunteerStatus.active,
         reason="valid" if status == VolunteerStatus.active else status.value,
         masked_name=mask_name(person.name) if person else None,
-        issued_on=volunteer.certified_at.astimezone(LOCAL_TIME).date()
-        if volunteer.certified_at
-        else None,
+        issued_on=_local_day(volunteer.certified_at),
         district=district.name if district else None,
         issuer=issuer_name(city) if city else None,
     )

@@ -2,6 +2,7 @@
 
 from core.accounts.models import ApiToken, LoginFailure, RoleGrant, User, UserSession
 from core.audit.models import AuditEntry, AuditObjectRange
+from core.certificates.models import CertificateRevocation
 from core.files.models import StoredFile
 from core.hookspecs import hookimpl
 from core.hours.models import HoursCorrection, HoursEntry, HoursRecord, VolunteerHours
@@ -24,7 +25,13 @@ from core.training.models import (
 )
 from core.unitconfig.models import UnitSetting
 from core.units.models import NumberSequence, Unit, UnitEvent, UnitPlugin
-from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
+from core.volunteers.models import (
+    KitIssue,
+    SpecialTeamMembership,
+    TeamMembership,
+    Volunteer,
+    VolunteerTransfer,
+)
 
 
 @hookimpl
@@ -47,6 +54,8 @@ def register_models():
         TeamMembership,
         SpecialTeamMembership,
         KitIssue,
+        VolunteerTransfer,
+        CertificateRevocation,
         Application,
         ApplicationStep,
         StoredFile,

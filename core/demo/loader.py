@@ -127,7 +127,8 @@ def _bring_to_life(
                 session, platform.keyring, village, people.details(village.name, today=today)
             )
     special_teams = sorted(platform.plugins.names)
-    roster = Roster(session, platform.keyring, people, today, special_teams)
+    catalogue = platform.training_modules(session, city)
+    roster = Roster(session, platform.keyring, people, today, special_teams, catalogue)
     roster.team(district, city, members=0, vice_captains=2)
     for township in generated.townships:
         roster.team(township, district, members=people.chance.randint(0, 2))

@@ -45,6 +45,7 @@ class Roster:
     people: Identities
     today: date
     special_teams: Sequence[str]
+    catalogue: Sequence  # the training modules in force (Platform.training_modules)
     members: list[Volunteer] = field(default_factory=list)
     leaders: list[Volunteer] = field(default_factory=list)
     serials: int = 0
@@ -68,9 +69,11 @@ class Roster:
         """A volunteer of ``unit``, member of the team ``above``, later appointed ``role``."""
         volunteer = self.enlist(unit)
         since = volunteer.registered_at.astimezone(CHINA).date()
-        add_membership(self.session, volunteer, above, TeamRole.member, since)
+        add_membership(
+            self.session, volunteer, above, TeamRole.member, since, catalogue=self.catalogue
+        )
         appointed = self.people.day_between(since, self.today - timedelta(30))
-        add_membership(self.session, volunteer, unit, role, appointed)
+        add_membership(self.session, volunteer, unit, role, appointed, catalogue=self.catalogue)
         self._issue(volunteer, "badge", appointed, serial=self._serial("XZ"))
         self.leaders.append(volunteer)
         return volunteer

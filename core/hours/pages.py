@@ -23,7 +23,6 @@ from core.access import get_scoped, path_in
 from core.accounts.models import User
 from core.accounts.principal import Principal
 from core.audit.recorder import record as audit
-from core.certificates.services import public_url
 from core.errors import DomainError, FieldError
 from core.files.models import StoredFile
 from core.hours import ledger, record, totals
@@ -815,7 +814,7 @@ class PublicPages(Controller):
         volunteer_id = calendar.volunteer_for(session, token)
         if volunteer_id is None:
             raise NotFoundException("no such calendar")
-        body = calendar.feed(session, volunteer_id, public_url(platform.settings))
+        body = calendar.feed(session, volunteer_id, platform.settings.base_url)
         return Response(
             body,
             media_type=calendar.MEDIA_TYPE,

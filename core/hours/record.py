@@ -24,7 +24,7 @@ from sqlmodel import Session, col, func, select
 from core.access import path_in
 from core.audit.recorder import record as audit
 from core.certificates.render import GOLD, INK, MUTED, RED, chinese_date, draw_qr, font_file
-from core.certificates.services import public_url, team_name
+from core.certificates.services import team_name
 from core.certificates.verify import grouped, normalise_token
 from core.errors import DomainError
 from core.files.models import StoredFile
@@ -295,7 +295,7 @@ def render_hours_record(record_id: int, context) -> dict:
             return {"record_id": record_id, "skipped": "no such record"}
         if row.file_id is not None:
             return {"file_id": row.file_id, "created": False}
-        content = content_of(session, row, secret_key, public_url(context.settings))
+        content = content_of(session, row, secret_key, context.settings.base_url)
     pdf = render_pdf(content)  # outside any transaction: no lock held while drawing
     with context.session_factory() as session:
         row = session.exec(

@@ -15,7 +15,6 @@ from core.access import get_scoped
 from core.accounts.models import User
 from core.accounts.principal import Principal
 from core.audit.recorder import record as audit
-from core.certificates.services import public_url
 from core.errors import DomainError
 from core.hours import ledger, record, totals
 from core.hours.jobs import RECOMPUTE_JOB
@@ -251,7 +250,7 @@ class MyShiftController(Controller):
         volunteer = volunteer_or_404(session, request.scope["user"])
         token = calendar.issue(session, volunteer.id)
         session.commit()
-        return CalendarIssued(url=public_url(platform.settings) + calendar.feed_path(token))
+        return CalendarIssued(url=platform.settings.base_url + calendar.feed_path(token))
 
     @delete(
         "/calendar",

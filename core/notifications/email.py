@@ -20,7 +20,6 @@ from sqlmodel import Session, col, select
 
 from core.accounts.models import User
 from core.accounts.passwords import verify_password
-from core.certificates.services import public_url
 from core.errors import DomainError, FieldError
 from core.i18n import text
 from core.jobs import job

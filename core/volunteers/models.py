@@ -129,5 +129,24 @@ class KitIssue(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=200)
 
 
+class VolunteerTransfer(SQLModel, table=True):
+    """A volunteer moved to another unit's team (调动): from where, to where, from when, why.
+
+    Unit ids, not paths: the record names the units as they were, and a later move or merge of
+    either unit does not rewrite it (the columns are not ``unit_id``/``unit_path``).
+    """
+
+    __tablename__ = "volunteer_transfer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    from_unit_id: int = Field(foreign_key="unit.id")
+    to_unit_id: int = Field(foreign_key="unit.id")
+    effective_on: date
+    reason: str = Field(max_length=500)
+    by_user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # The session hook that keeps the list's copies (district, name, skills) in step.
 import core.volunteers.listing  # noqa: E402, F401

@@ -5,6 +5,8 @@ unit; a person or volunteer shown must lie in that unit's subtree. Identity numb
 and addresses are shown masked; the national export is the only way out in clear.
 """
 
+from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -12,7 +14,6 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
-from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, func, select
 
 from core.access import path_in
@@ -25,6 +26,7 @@ from core.people.services import PersonDetails, create_person
 from core.people.taxonomy import DAY_PARTS, EDUCATION, SKILLS, WEEKDAYS
 from core.platform import Platform
 from core.units.models import Unit
+from core.units.services import unit_by_code
 from core.volunteers import profile as ops
 from core.volunteers.export import EXPORT_ACTION, ExportFile, export_volunteers
 from core.volunteers.models import (
@@ -43,10 +45,10 @@ from core.volunteers.schemas import (
     MembershipEnd,
     SpecialTeamCreate,
     StatusChange,
+    TransferForm,
 )
 from core.web.deps import PlatformDep, SessionDep, UnitDep
-from core.web.errors import field_errors
-from core.web.forms import errors_of, parse_form
+from core.web.forms import FormErrors, errors_of, parse_form, run_form, submit_form
 from core.web.navigation import unit_page
 
 Form = URLEncodedBody[dict[str, str]]
@@ -74,9 +76,23 @@ def _outside() -> str:
     return text("不在您可管理的单位范围内", "is not a unit you may manage here")
 
 
-def _required() -> str:
-    """The message for a missing field."""
-    return text("必填", "is required")
+def _out_of_reach(field_name: str) -> DomainError:
+    """The refusal of a unit outside what the user may manage here."""
+    return DomainError(
+        _outside(), "validation_failed", 400, [FieldError(field_name, "scope", _outside())]
+    )
+
+
+def _missing_id(value: str, field_name: str) -> list[FieldError]:
+    """The error for a record id the form did not carry (none when it did)."""
+    if value.isdigit():
+        return []
+    return [FieldError(field_name, "missing", text("必填", "is required"))]
+
+
+def _shown_again(form: dict[str, str]) -> dict[str, str]:
+    """A person form to fill in again: masked inputs and the CSRF token are not echoed."""
+    return {k: v for k, v in form.items() if k not in MASKED_INPUTS and k != "_csrf_token"}
 
 
 def export_response(exported: ExportFile) -> Response[bytes]:
@@ -106,13 +122,6 @@ def vocabularies(platform: Platform) -> dict[str, Any]:
         "teams": {name: platform.plugins.meta(name).label for name in platform.plugins.names},
         "team_name": ops.team_name,
     }
-
-
-def _validate(model: type[BaseModel], values: dict[str, Any]) -> tuple[Any, list[FieldError]]:
-    try:
-        return model.model_validate(values, strict=False), []
-    except ValidationError as error:
-        return None, field_errors(error.errors(include_url=False, include_input=False))
 
 
 def _person_values(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
@@ -281,20 +290,20 @@ class VolunteerPages(Controller):
         """Download the national registry export of the unit's volunteers (audited)."""
         fields = set(ExportRequest.model_fields) - {"unit_id"}  # the page's unit, always
         values = {k: v for k, v in data.items() if k in fields and v != ""}
-        wanted, errors = _validate(ExportRequest, values)
-        status_code = 400
+        wanted, errors = parse_form(ExportRequest, values)
+        outcome: ExportFile | FormErrors = FormErrors(errors)
         filters = VolunteerFilters(unit=unit)
         if wanted is not None:
             filters = _filters_from(unit, wanted.status, wanted.name, wanted.skill, wanted.number)
-            try:
-                exported = export_volunteers(
-                    session, platform, request.scope["user"], filters, wanted.format, wanted.reason
-                )
-                session.commit()
-                return export_response(exported)
-            except DomainError as refused:
-                session.rollback()
-                errors, status_code = errors_of(refused), refused.status
+            principal = request.scope["user"]
+            outcome = run_form(
+                session,
+                lambda: export_volunteers(
+                    session, platform, principal, filters, wanted.format, wanted.reason
+                ),
+            )
+        if not isinstance(outcome, FormErrors):
+            return export_response(outcome)
         return self._list(
             request,
             session,
@@ -303,8 +312,8 @@ class VolunteerPages(Controller):
             filters,
             "number",
             None,
-            errors=errors,
-            status_code=status_code,
+            errors=outcome.errors,
+            status_code=outcome.status,
             reason=data.get("reason", "")[:500],
         )
 
@@ -396,22 +405,17 @@ class VolunteerPages(Controller):
         """Register a person at a unit of the subtree."""
         values = _person_values(dict(data), editing=False)
         values.setdefault("unit_id", str(unit.id))
-        wanted, errors = _validate(PersonCreate, values)
-        status_code = 400
-        if wanted is not None:
+
+        def register(wanted: PersonCreate) -> Person:
             target = session.get(Unit, wanted.unit_id)
             if target is None or not target.path.startswith(unit.path):
-                errors = [FieldError("unit_id", "scope", _outside())]
-            else:
-                details = PersonDetails(**wanted.model_dump(exclude={"unit_id"}))
-                try:
-                    person = create_person(session, platform.keyring, target, details)
-                    session.commit()
-                    return Redirect(f"/units/{unit.id}/volunteers/people/{person.id}")
-                except DomainError as refused:
-                    session.rollback()
-                    errors, status_code = errors_of(refused), refused.status
-        form = {k: v for k, v in data.items() if k not in MASKED_INPUTS and k != "_csrf_token"}
+                raise _out_of_reach("unit_id")
+            details = PersonDetails(**wanted.model_dump(exclude={"unit_id"}))
+            return create_person(session, platform.keyring, target, details)
+
+        outcome = submit_form(session, PersonCreate, values, register, blank_is_none=False)
+        if not isinstance(outcome, FormErrors):
+            return Redirect(f"/units/{unit.id}/volunteers/people/{outcome.id}")
         return self._people(
             request,
             session,
@@ -419,9 +423,9 @@ class VolunteerPages(Controller):
             unit,
             None,
             1,
-            errors=errors,
-            form=form,
-            status_code=status_code,
+            errors=outcome.errors,
+            form=_shown_again(data),
+            status_code=outcome.status,
         )
 
     # -- a profile --------------------------------------------------------------------------
@@ -464,18 +468,20 @@ class VolunteerPages(Controller):
     def _after(self, unit: Unit, person_id: int, anchor: str) -> Redirect:
         return Redirect(f"/units/{unit.id}/volunteers/people/{person_id}#{anchor}")
 
-    def _refused(
+    def _answer(
         self,
         request: Request,
         session: Session,
         platform: Platform,
         unit: Unit,
         person_id: int,
-        errors: list[FieldError],
+        outcome: Any,
+        anchor: str,
         form: dict[str, str] | None = None,
-        status_code: int = 400,
-    ) -> Template:
-        """The profile again, with what was refused and why (nothing was changed)."""
+    ) -> Response:
+        """Back to the profile's ``anchor`` section, or the profile with what was refused."""
+        if not isinstance(outcome, FormErrors):
+            return self._after(unit, person_id, anchor)
         session.rollback()
         return self._profile(
             request,
@@ -483,10 +489,16 @@ class VolunteerPages(Controller):
             platform,
             unit,
             person_id,
-            errors=errors,
-            status_code=status_code,
+            errors=outcome.errors,
+            status_code=outcome.status,
             form=form,
         )
+
+    def _managed(self, request: Request, session: Session, unit: Unit, person_id: int) -> Volunteer:
+        """The person's volunteer record, which the caller must be allowed to manage."""
+        volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
+        _require(request.scope["user"], MANAGE, volunteer.unit_path)
+        return volunteer
 
     @get("/people/{person_id:int}", sync_to_thread=True, opt={"action": PERSON_READ})
     def person(
@@ -513,24 +525,21 @@ class VolunteerPages(Controller):
         """Change a person's details; blank masked fields stay as they are."""
         values = _person_values(dict(data), editing=True)
         values.pop("unit_id", None)
-        wanted, errors = _validate(PersonUpdate, values)
-        status_code = 400
-        if wanted is not None:
+
+        def update(wanted: PersonUpdate) -> None:
             person = _person_under(session, unit, person_id)
-            try:
-                ops.update_person(
-                    session,
-                    platform.keyring,
-                    person,
-                    {name: getattr(wanted, name) for name in wanted.model_fields_set},
-                    adult=ops.volunteer_of(session, person) is not None,
-                )
-                session.commit()
-                return self._after(unit, person_id, "details")
-            except DomainError as refused:
-                errors, status_code = errors_of(refused), refused.status
-        form = {k: v for k, v in data.items() if k not in MASKED_INPUTS and k != "_csrf_token"}
-        return self._refused(request, session, platform, unit, person_id, errors, form, status_code)
+            ops.update_person(
+                session,
+                platform.keyring,
+                person,
+                {name: getattr(wanted, name) for name in wanted.model_fields_set},
+                adult=ops.volunteer_of(session, person) is not None,
+            )
+
+        outcome = submit_form(session, PersonUpdate, values, update, blank_is_none=False)
+        return self._answer(
+            request, session, platform, unit, person_id, outcome, "details", _shown_again(data)
+        )
 
     @post("/people/{person_id:int}/national-number", sync_to_thread=True, opt={"action": MANAGE})
     def national_number(
@@ -543,23 +552,10 @@ class VolunteerPages(Controller):
         data: Form,
     ) -> Response:
         """Record or correct the national unified number."""
-        volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
-        _require(request.scope["user"], MANAGE, volunteer.unit_path)
-        try:
-            ops.set_national_number(session, volunteer, data.get("national_number"))
-            session.commit()
-            return self._after(unit, person_id, "volunteer")
-        except DomainError as refused:
-            return self._refused(
-                request,
-                session,
-                platform,
-                unit,
-                person_id,
-                errors_of(refused),
-                None,
-                refused.status,
-            )
+        volunteer = self._managed(request, session, unit, person_id)
+        number = data.get("national_number")
+        outcome = run_form(session, lambda: ops.set_national_number(session, volunteer, number))
+        return self._answer(request, session, platform, unit, person_id, outcome, "volunteer")
 
     @post("/people/{person_id:int}/status", sync_to_thread=True, opt={"action": MANAGE})
     def status(
@@ -572,18 +568,13 @@ class VolunteerPages(Controller):
         data: Form,
     ) -> Response:
         """Suspend, reactivate or record the leaving, with a reason."""
-        wanted, errors = parse_form(StatusChange, data)
-        status_code = 400
-        if wanted is not None:
-            volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
-            _require(request.scope["user"], MANAGE, volunteer.unit_path)
-            try:
-                ops.change_status(session, volunteer, wanted.status, wanted.reason, on=ops.today())
-                session.commit()
-                return self._after(unit, person_id, "volunteer")
-            except DomainError as refused:
-                errors, status_code = errors_of(refused), refused.status
-        return self._refused(request, session, platform, unit, person_id, errors, None, status_code)
+
+        def change(wanted: StatusChange) -> None:
+            volunteer = self._managed(request, session, unit, person_id)
+            ops.change_status(session, volunteer, wanted.status, wanted.reason, on=ops.today())
+
+        outcome = submit_form(session, StatusChange, data, change)
+        return self._answer(request, session, platform, unit, person_id, outcome, "volunteer")
 
     @post("/people/{person_id:int}/memberships", sync_to_thread=True, opt={"action": MANAGE})
     def add_membership(
@@ -596,30 +587,92 @@ class VolunteerPages(Controller):
         data: Form,
     ) -> Response:
         """Place the volunteer in a team with a role."""
-        wanted, errors = parse_form(MembershipCreate, data)
-        status_code = 400
-        if wanted is not None:
-            principal = request.scope["user"]
-            volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
-            team = session.get(Unit, wanted.unit_id)
-            if team is None or not principal.can(MANAGE, team):
-                errors = [FieldError("unit_id", "scope", _outside())]
-            else:
-                _require(principal, MANAGE, volunteer.unit_path)
-                try:
-                    ops.add_membership(
-                        session,
-                        volunteer,
-                        team,
-                        wanted.role,
-                        wanted.since or ops.today(),
-                        catalogue=platform.training_modules(session, team),
-                    )
-                    session.commit()
-                    return self._after(unit, person_id, "teams")
-                except DomainError as refused:
-                    errors, status_code = errors_of(refused), refused.status
-        return self._refused(request, session, platform, unit, person_id, errors, None, status_code)
+
+        def place(wanted: MembershipCreate) -> None:
+            volunteer, team = self._volunteer_and_team(request, session, unit, person_id, wanted)
+            ops.add_membership(
+                session,
+                volunteer,
+                team,
+                wanted.role,
+                wanted.since or ops.today(),
+                catalogue=platform.training_modules(session, team),
+            )
+
+        outcome = submit_form(session, MembershipCreate, data, place)
+        return self._answer(request, session, platform, unit, person_id, outcome, "teams")
+
+    def _volunteer_and_team(
+        self, request: Request, session: Session, unit: Unit, person_id: int, wanted: Any
+    ) -> tuple[Volunteer, Unit]:
+        """The volunteer and the unit of ``wanted.unit_id``, both for the caller to manage."""
+        principal = request.scope["user"]
+        volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
+        team = session.get(Unit, wanted.unit_id)
+        if team is None or not principal.can(MANAGE, team):
+            raise _out_of_reach("unit_id")
+        _require(principal, MANAGE, volunteer.unit_path)
+        return volunteer, team
+
+    @post("/people/{person_id:int}/transfer", sync_to_thread=True, opt={"action": MANAGE})
+    def transfer(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        person_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """Move the volunteer to the team of the unit with the given code (调动)."""
+        principal = request.scope["user"]
+
+        def move(wanted: TransferForm) -> Unit:
+            volunteer = self._managed(request, session, unit, person_id)
+            to_unit = unit_by_code(session, principal, wanted.unit_code, "unit_code", MANAGE)
+            ops.transfer(
+                session,
+                volunteer,
+                to_unit,
+                on=wanted.on or ops.today(),
+                reason=wanted.reason,
+                role=wanted.role,
+                by_user_id=principal.user_id,
+                catalogue=platform.training_modules(session, to_unit),
+            )
+            return to_unit
+
+        outcome = submit_form(session, TransferForm, data, move)
+        if isinstance(outcome, FormErrors) or outcome.path.startswith(unit.path):
+            return self._answer(request, session, platform, unit, person_id, outcome, "transfers")
+        return self._after(outcome, person_id, "transfers")  # now beyond this page's unit
+
+    def _end(
+        self,
+        request: Request,
+        session: Session,
+        platform: Platform,
+        unit: Unit,
+        person_id: int,
+        data: dict[str, str],
+        model: type,
+        id_field: str,
+        end: Callable[[Volunteer, Any, date], None],
+        anchor: str,
+    ) -> Response:
+        """End the volunteer's ``model`` record named by the form's ``id_field`` on ``until``."""
+        record_id = data.get(id_field, "")
+
+        def act(wanted: MembershipEnd) -> None:
+            volunteer, found = self._member_record(
+                request, session, unit, person_id, model, int(record_id)
+            )
+            end(volunteer, found, wanted.until or ops.today())
+
+        until = {"until": data.get("until", "")}
+        missing = _missing_id(record_id, id_field)
+        outcome = submit_form(session, MembershipEnd, until, act, also=missing)
+        return self._answer(request, session, platform, unit, person_id, outcome, anchor)
 
     def _member_record(self, request, session, unit, person_id, model, record_id):
         volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
@@ -640,22 +693,12 @@ class VolunteerPages(Controller):
         data: Form,
     ) -> Response:
         """End a team membership."""
-        record_id = data.get("membership_id", "")
-        wanted, errors = parse_form(MembershipEnd, {"until": data.get("until", "")})
-        status_code = 400
-        if not record_id.isdigit():
-            errors = [*errors, FieldError("membership_id", "missing", _required())]
-        if wanted is not None and not errors:
-            volunteer, membership = self._member_record(
-                request, session, unit, person_id, TeamMembership, int(record_id)
-            )
-            try:
-                ops.end_membership(session, volunteer, membership, wanted.until or ops.today())
-                session.commit()
-                return self._after(unit, person_id, "teams")
-            except DomainError as refused:
-                errors, status_code = errors_of(refused), refused.status
-        return self._refused(request, session, platform, unit, person_id, errors, None, status_code)
+
+        def end(volunteer: Volunteer, membership: TeamMembership, until: date) -> None:
+            ops.end_membership(session, volunteer, membership, until)
+
+        where = (request, session, platform, unit, person_id)
+        return self._end(*where, data, TeamMembership, "membership_id", end, "teams")
 
     @post("/people/{person_id:int}/special-teams", sync_to_thread=True, opt={"action": MANAGE})
     def add_special_team(
@@ -668,30 +711,14 @@ class VolunteerPages(Controller):
         data: Form,
     ) -> Response:
         """Place the volunteer in a special team."""
-        wanted, errors = parse_form(SpecialTeamCreate, data)
-        status_code = 400
-        if wanted is not None:
-            principal = request.scope["user"]
-            volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
-            team_unit = session.get(Unit, wanted.unit_id)
-            if team_unit is None or not principal.can(MANAGE, team_unit):
-                errors = [FieldError("unit_id", "scope", _outside())]
-            else:
-                _require(principal, MANAGE, volunteer.unit_path)
-                try:
-                    ops.add_special_team(
-                        session,
-                        volunteer,
-                        wanted.team,
-                        team_unit,
-                        wanted.since or ops.today(),
-                        platform.plugins.names,
-                    )
-                    session.commit()
-                    return self._after(unit, person_id, "special")
-                except DomainError as refused:
-                    errors, status_code = errors_of(refused), refused.status
-        return self._refused(request, session, platform, unit, person_id, errors, None, status_code)
+
+        def join(wanted: SpecialTeamCreate) -> None:
+            volunteer, at = self._volunteer_and_team(request, session, unit, person_id, wanted)
+            since = wanted.since or ops.today()
+            ops.add_special_team(session, volunteer, wanted.team, at, since, platform.plugins.names)
+
+        outcome = submit_form(session, SpecialTeamCreate, data, join)
+        return self._answer(request, session, platform, unit, person_id, outcome, "special")
 
     @post("/people/{person_id:int}/special-teams/end", sync_to_thread=True, opt={"action": MANAGE})
     def end_special_team(
@@ -704,22 +731,12 @@ class VolunteerPages(Controller):
         data: Form,
     ) -> Response:
         """End a special-team membership."""
-        record_id = data.get("special_team_id", "")
-        wanted, errors = parse_form(MembershipEnd, {"until": data.get("until", "")})
-        status_code = 400
-        if not record_id.isdigit():
-            errors = [*errors, FieldError("special_team_id", "missing", _required())]
-        if wanted is not None and not errors:
-            _, membership = self._member_record(
-                request, session, unit, person_id, SpecialTeamMembership, int(record_id)
-            )
-            try:
-                ops.end_special_team(session, membership, wanted.until or ops.today())
-                session.commit()
-                return self._after(unit, person_id, "special")
-            except DomainError as refused:
-                errors, status_code = errors_of(refused), refused.status
-        return self._refused(request, session, platform, unit, person_id, errors, None, status_code)
+
+        def end(_: Volunteer, membership: SpecialTeamMembership, until: date) -> None:
+            ops.end_special_team(session, membership, until)
+
+        where = (request, session, platform, unit, person_id)
+        return self._end(*where, data, SpecialTeamMembership, "special_team_id", end, "special")
 
     @post("/people/{person_id:int}/kit", sync_to_thread=True, opt={"action": MANAGE})
     def issue_kit(
@@ -732,27 +749,21 @@ class VolunteerPages(Controller):
         data: Form,
     ) -> Response:
         """Hand an item to the volunteer."""
-        wanted, errors = parse_form(KitIssueCreate, data)
-        status_code = 400
-        if wanted is not None:
-            volunteer = _volunteer_of(session, _person_under(session, unit, person_id))
-            _require(request.scope["user"], MANAGE, volunteer.unit_path)
-            try:
-                ops.issue_kit(
-                    session,
-                    volunteer,
-                    item=wanted.item,
-                    issued_on=wanted.issued_on or ops.today(),
-                    today=ops.today(),
-                    size=wanted.size,
-                    serial=wanted.serial,
-                    note=wanted.note,
-                )
-                session.commit()
-                return self._after(unit, person_id, "kit")
-            except DomainError as refused:
-                errors, status_code = errors_of(refused), refused.status
-        return self._refused(request, session, platform, unit, person_id, errors, None, status_code)
+
+        def issue(wanted: KitIssueCreate) -> None:
+            ops.issue_kit(
+                session,
+                self._managed(request, session, unit, person_id),
+                item=wanted.item,
+                issued_on=wanted.issued_on or ops.today(),
+                today=ops.today(),
+                size=wanted.size,
+                serial=wanted.serial,
+                note=wanted.note,
+            )
+
+        outcome = submit_form(session, KitIssueCreate, data, issue)
+        return self._answer(request, session, platform, unit, person_id, outcome, "kit")
 
     @post("/people/{person_id:int}/kit/recall", sync_to_thread=True, opt={"action": MANAGE})
     def recall_kit(
@@ -766,26 +777,19 @@ class VolunteerPages(Controller):
     ) -> Response:
         """Record that an item came back."""
         record_id = data.get("kit_id", "")
-        wanted, errors = parse_form(
-            KitRecall, {k: data.get(k, "") for k in ("recalled_on", "note")}
-        )
-        status_code = 400
-        if not record_id.isdigit():
-            errors = [*errors, FieldError("kit_id", "missing", _required())]
-        if wanted is not None and not errors:
+
+        def recall(wanted: KitRecall) -> None:
             _, kit = self._member_record(
                 request, session, unit, person_id, KitIssue, int(record_id)
             )
-            try:
-                ops.recall_kit(
-                    session,
-                    kit,
-                    wanted.recalled_on or ops.today(),
-                    today=ops.today(),
-                    note=wanted.note,
-                )
-                session.commit()
-                return self._after(unit, person_id, "kit")
-            except DomainError as refused:
-                errors, status_code = errors_of(refused), refused.status
-        return self._refused(request, session, platform, unit, person_id, errors, None, status_code)
+            recalled_on = wanted.recalled_on or ops.today()
+            ops.recall_kit(session, kit, recalled_on, today=ops.today(), note=wanted.note)
+
+        outcome = submit_form(
+            session,
+            KitRecall,
+            {k: data.get(k, "") for k in ("recalled_on", "note")},
+            recall,
+            also=_missing_id(record_id, "kit_id"),
+        )
+        return self._answer(request, session, platform, unit, person_id, outcome, "kit")

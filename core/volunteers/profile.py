@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.audit.recorder import record
@@ -36,6 +37,7 @@ from core.volunteers.models import (
     TeamRole,
     Volunteer,
     VolunteerStatus,
+    VolunteerTransfer,
 )
 
 LEADERS = (TeamRole.captain, TeamRole.vice_captain)
@@ -235,14 +237,7 @@ def change_status(
     Raises:
         DomainError: the status is already ``status``, or no reason is given (400).
     """
-    reason = reason.strip()
-    if len(reason) < 4:
-        raise refused(
-            text("须说明原因", "A reason is required"),
-            "reason",
-            "required",
-            text("至少 4 个字", "at least 4 characters"),
-        )
+    reason = _reason(reason)
     if volunteer.status == status:
         raise refused(
             text("状态未改变", "The status is unchanged"),
@@ -284,6 +279,19 @@ def change_status(
         after={"status": VolunteerStatus(status).value, "ended_memberships": ended},
         reason=reason,
     )
+
+
+def _reason(reason: str) -> str:
+    """A reason of at least 4 characters, trimmed; else the refusal naming ``reason``."""
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise refused(
+            text("须说明原因", "A reason is required"),
+            "reason",
+            "required",
+            text("至少 4 个字", "at least 4 characters"),
+        )
+    return reason[:500]
 
 
 def _require_active(volunteer: Volunteer) -> None:
@@ -448,6 +456,137 @@ def end_membership(
     membership.until = until
     session.add(membership)
     session.flush()
+
+
+# -- transfers -----------------------------------------------------------------------------
+
+
+def transfer(
+    session: Session,
+    volunteer: Volunteer,
+    to_unit: Unit,
+    *,
+    on: date,
+    reason: str,
+    role: TeamRole = TeamRole.member,
+    by_user_id: int | None = None,
+    catalogue: Iterable[TrainingModule],
+) -> VolunteerTransfer:
+    """Move the volunteer's home team membership to ``to_unit``'s team from ``on`` (调动).
+
+    A volunteer is held by the unit of their home team (``Volunteer.unit_id``), which scopes
+    who sees and manages them. The memberships of the home team end the day before ``on``
+    (one that would only begin later is dropped), the volunteer joins ``to_unit``'s team with
+    ``role`` (or keeps a membership of it they already hold with that role), and the volunteer,
+    their person record (when the old home unit held it) and the kit still out follow to the
+    new unit; a :class:`VolunteerTransfer` records it. Memberships of other teams (the team
+    above that a leader belongs to, special teams) stay as they are, for the office to end.
+
+    The volunteer number is kept: the district issued it at registration, it is printed on
+    the certificate and card and reported to the national registry, and renumbering would
+    break every reference to it. Its district code says where the volunteer registered, not
+    where they serve now.
+
+    Raises:
+        DomainError: no reason (400); the volunteer is not active (400); the target is
+            closed, the city, or the home unit itself (400, field ``unit_id``); ``on`` is in
+            the future or before the current home membership began (400, field ``on``);
+            leaving the home team would leave the volunteer leading a team below it without
+            being a member of it, or ``role`` breaks the nesting rule at the new team (400,
+            rule ``nesting``); the new team already has a captain (409, ``one_captain``).
+    """
+    reason = _reason(reason)
+    _require_active(volunteer)
+    home = session.get(Unit, volunteer.unit_id)
+    if to_unit.id == home.id:
+        raise refused(
+            text("志愿者已在该单位的队伍中", "The volunteer is already held by this unit"),
+            "unit_id",
+            "unchanged",
+            team_name(to_unit),
+        )
+    if not to_unit.active or to_unit.level == UnitLevel.city:
+        raise refused(
+            text(
+                "只能调入在用的区县、乡镇或村（社区）单位",
+                "Transfer to an active unit below the city",
+            ),
+            "unit_id",
+            "inactive" if not to_unit.active else "level",
+            team_name(to_unit),
+        )
+    if on > today():
+        raise refused(
+            text("调动日期不能晚于今天", "The transfer date is in the future"),
+            "on",
+            "future",
+            today().isoformat(),
+        )
+    leaving = _open_at(session, volunteer.id, home.id, on)
+    joined = min((m.since for m in leaving if m.until is None), default=on)
+    if on < joined:
+        raise refused(
+            text("调动日期早于加入现队伍的日期", "The transfer is before the volunteer joined"),
+            "on",
+            "before_since",
+            joined.isoformat(),
+        )
+    last_day = on - timedelta(days=1)
+    _check_leaves_no_orphan(session, volunteer, home, last_day)
+    for membership in leaving:
+        if membership.since >= on:
+            session.delete(membership)
+        else:
+            membership.until = last_day
+            session.add(membership)
+    session.flush()
+    kept = [
+        m
+        for m in _open_at(session, volunteer.id, to_unit.id, on)
+        if m.role == role and m.since <= on
+    ]
+    if not kept:
+        add_membership(session, volunteer, to_unit, role, on, catalogue=catalogue)
+    person = session.get(Person, volunteer.person_id)
+    if person.unit_id == home.id:
+        person.unit_id, person.unit_path = to_unit.id, to_unit.path
+        session.add(person)
+    for kit in session.exec(
+        select(KitIssue).where(
+            KitIssue.volunteer_id == volunteer.id,
+            KitIssue.recalled_on == None,  # noqa: E711
+        )
+    ):
+        kit.unit_path = to_unit.path
+        session.add(kit)
+    volunteer.unit_id, volunteer.unit_path = to_unit.id, to_unit.path
+    session.add(volunteer)
+    moved = VolunteerTransfer(
+        volunteer_id=volunteer.id,
+        from_unit_id=home.id,
+        to_unit_id=to_unit.id,
+        effective_on=on,
+        reason=reason,
+        by_user_id=by_user_id,
+    )
+    session.add(moved)
+    session.flush()
+    return moved
+
+
+def transfers_of(
+    session: Session, volunteer: Volunteer
+) -> list[tuple[VolunteerTransfer, Unit, Unit]]:
+    """The volunteer's transfers, newest first, with the units left and joined."""
+    left, joined = aliased(Unit), aliased(Unit)
+    rows = session.exec(
+        select(VolunteerTransfer, left, joined)
+        .join(left, left.id == VolunteerTransfer.from_unit_id)
+        .join(joined, joined.id == VolunteerTransfer.to_unit_id)
+        .where(VolunteerTransfer.volunteer_id == volunteer.id)
+        .order_by(col(VolunteerTransfer.effective_on).desc(), col(VolunteerTransfer.id).desc())
+    ).all()
+    return [(row, from_unit, to_unit) for row, from_unit, to_unit in rows]
 
 
 # -- special teams -------------------------------------------------------------------------
@@ -653,10 +792,11 @@ class Profile:
     memberships: list[tuple[TeamMembership, Unit]]
     special_teams: list[SpecialTeamMembership]
     kit: list[KitIssue]
+    transfers: list[tuple[VolunteerTransfer, Unit, Unit]]
 
 
 def load_profile(session: Session, volunteer: Volunteer) -> Profile:
-    """The volunteer's person, unit, memberships (newest first), special teams and kit."""
+    """The volunteer's person, unit, memberships (newest first), special teams, kit, transfers."""
     memberships = list(
         session.exec(
             select(TeamMembership, Unit)
@@ -686,4 +826,5 @@ def load_profile(session: Session, volunteer: Volunteer) -> Profile:
         memberships=memberships,
         special_teams=special,
         kit=kit,
+        transfers=transfers_of(session, volunteer),
     )

@@ -41,6 +41,8 @@ from core.volunteers.schemas import (
     SpecialTeamCreate,
     SpecialTeamRead,
     StatusChange,
+    TransferCreate,
+    TransferRead,
     VolunteerPage,
     VolunteerRead,
     VolunteerSummary,
@@ -119,6 +121,19 @@ def volunteer_read(session: Session, platform: Platform, volunteer: Volunteer) -
         memberships=[membership_read(m, unit) for m, unit in loaded.memberships],
         special_teams=[special_team_read(platform, m) for m in loaded.special_teams],
         kit=[KitRead.model_validate(k) for k in loaded.kit],
+        transfers=[
+            TransferRead(
+                id=moved.id,
+                from_unit_id=left.id,
+                from_unit_name=left.name,
+                to_unit_id=joined.id,
+                to_unit_name=joined.name,
+                effective_on=moved.effective_on,
+                reason=moved.reason,
+                at=moved.at,
+            )
+            for moved, left, joined in loaded.transfers
+        ],
     )
 
 
@@ -305,6 +320,38 @@ class VolunteerController(Controller):
         )
         session.commit()
         return membership_read(membership, unit)
+
+    @post(
+        "/{volunteer_id:int}/transfer",
+        sync_to_thread=True,
+        operation_id="TransferVolunteer",
+        opt={"action": MANAGE},
+        status_code=HTTP_200_OK,
+    )
+    def transfer(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        volunteer_id: FromPath[int],
+        data: JSONBody[TransferCreate],
+    ) -> VolunteerRead:
+        """Move the volunteer to another unit's team; managing both units is required."""
+        principal = request.scope["user"]
+        volunteer = get_scoped(session, Volunteer, volunteer_id, principal, MANAGE)
+        unit = get_scoped(session, Unit, data.unit_id, principal, MANAGE, "path")
+        ops.transfer(
+            session,
+            volunteer,
+            unit,
+            on=data.on or today(),
+            reason=data.reason,
+            role=data.role,
+            by_user_id=principal.user_id,
+            catalogue=platform.training_modules(session, unit),
+        )
+        session.commit()
+        return volunteer_read(session, platform, volunteer)
 
     @post(
         "/{volunteer_id:int}/memberships/{membership_id:int}/end",

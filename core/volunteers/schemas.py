@@ -62,6 +62,19 @@ class KitRead(BaseModel):
     note: str | None
 
 
+class TransferRead(BaseModel):
+    """A transfer of the volunteer to another unit's team."""
+
+    id: int
+    from_unit_id: int
+    from_unit_name: str
+    to_unit_id: int
+    to_unit_name: str
+    effective_on: date
+    reason: str
+    at: datetime
+
+
 class VolunteerSummary(BaseModel):
     """A line of the volunteer list: ID number and phone masked."""
 
@@ -97,6 +110,7 @@ class VolunteerRead(VolunteerSummary):
     memberships: list[MembershipRead]
     special_teams: list[SpecialTeamRead]
     kit: list[KitRead]
+    transfers: list[TransferRead]
 
 
 # -- input --------------------------------------------------------------------------------------
@@ -135,6 +149,27 @@ class SpecialTeamCreate(Strict):
     team: str = Field(min_length=2, max_length=64)
     unit_id: int = Field(ge=1)
     since: date | None = Field(default=None, strict=False, description="Default: today")
+
+
+class TransferCreate(Strict):
+    """Move the volunteer's home team to unit ``unit_id``'s team from ``on`` (调动).
+
+    The volunteer number stays; the reason is kept with the transfer.
+    """
+
+    unit_id: int = Field(ge=1)
+    role: TeamRole = Field(default=TeamRole.member, strict=False)
+    on: date | None = Field(default=None, strict=False, description="Default: today")
+    reason: str = Field(min_length=4, max_length=500)
+
+
+class TransferForm(Strict):
+    """The profile page's transfer form: the new unit by its code."""
+
+    unit_code: str = Field(min_length=1, max_length=12)
+    role: TeamRole = Field(default=TeamRole.member, strict=False)
+    on: date | None = Field(default=None, strict=False)
+    reason: str = Field(min_length=4, max_length=500)
 
 
 class KitIssueCreate(Strict):
