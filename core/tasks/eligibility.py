@@ -121,14 +121,15 @@ def is_risky(platform: Platform, task: Task) -> bool:
 
 def nearby_assignments(
     session: Session, volunteer_id: int, low: datetime, high: datetime, exclude_id: int | None
-) -> list[Assignment]:
+) -> list:
     """The volunteer's holding assignments touching ``[low, high)``.
 
-    One range of the ``(volunteer_id, starts_at)`` index: no shift is longer than
+    Rows of ``shift_id``, ``starts_at`` and ``ends_at`` only, from one range of the
+    ``(volunteer_id, starts_at)`` index: no shift is longer than
     :data:`~core.tasks.rules.LONGEST_SHIFT`, so none touching the window starts before
     ``low - LONGEST_SHIFT``.
     """
-    query = select(Assignment).where(
+    query = select(Assignment.shift_id, Assignment.starts_at, Assignment.ends_at).where(
         Assignment.volunteer_id == volunteer_id,
         Assignment.starts_at >= low - LONGEST_SHIFT,
         Assignment.starts_at < high,
