@@ -47,16 +47,21 @@ from plugins.mediation.schemas import (
     AssignmentIn,
     CaseFileItemIn,
     ClosureIn,
+    ConfirmationIn,
     DisputeCreate,
     DocumentIn,
     EscalationIn,
+    ExtensionConsentIn,
+    ExtensionIn,
     FailureIn,
     FollowUpIn,
     HearingIn,
+    InvestigationIn,
     NonAcceptance,
     NoteIn,
     NoticeIn,
     RefusalIn,
+    RulingIn,
     SignatureIn,
     TermEventIn,
 )
@@ -87,6 +92,11 @@ def forms_allowed(session: Session, principal: Principal, dispute: Dispute) -> d
         "escalate": may(session, principal, dispute, CASE_HANDLERS, OPEN_STATUSES),
         "perform": may(session, principal, dispute, (MEDIATOR,), (Status.performing,)),
         "follow_up": may(session, principal, dispute, CASE_HANDLERS, after),
+        "consent": may(session, principal, dispute, CASE_HANDLERS, (Status.in_mediation,)),
+        "investigate": may(
+            session, principal, dispute, CASE_HANDLERS, (Status.accepted, Status.in_mediation)
+        ),
+        "confirm": may(session, principal, dispute, CASE_HANDLERS, after),
         "case_file": may(session, principal, dispute, (CLERK,), keeping),
         "document": principal.can(DOCUMENT_EXPORT, dispute.unit_path),
     }
@@ -695,6 +705,131 @@ class DisputePages(Controller):
                 agreements.complete(session, principal, dispute)
 
         return self._step(request, session, platform, unit, dispute_id, NoteIn, {}, run)
+
+    @post("/{dispute_id:int}/investigations", sync_to_thread=True, opt={"action": CASE_MEDIATE})
+    def investigation(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """Record an investigation."""
+        values = forms.blank_free(data, ("conducted_on", "place", "findings"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            InvestigationIn,
+            values,
+            lambda principal, dispute, wanted: records.record_investigation(
+                session, principal, dispute, **wanted.model_dump()
+            ),
+        )
+
+    @post("/{dispute_id:int}/extension-consents", sync_to_thread=True, opt={"action": CASE_MEDIATE})
+    def extension_consent(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """A party consents to continue past the time limit."""
+        values = forms.blank_free(data, ("party_id", "consented_on", "manner"))
+
+        def run(principal, dispute, wanted):
+            party = child_of(session, Party, wanted.party_id, dispute)
+            cases.record_extension_consent(
+                session, principal, dispute, party, wanted.consented_on, wanted.manner
+            )
+
+        return self._step(
+            request, session, platform, unit, dispute_id, ExtensionConsentIn, values, run
+        )
+
+    @post("/{dispute_id:int}/extension", sync_to_thread=True, opt={"action": CASE_DECIDE})
+    def extend(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """Move the time limit on both parties' consent."""
+        values = forms.blank_free(data, ("until", "note"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            ExtensionIn,
+            values,
+            lambda principal, dispute, wanted: cases.extend(
+                session, principal, dispute, wanted.until, wanted.note
+            ),
+        )
+
+    @post("/{dispute_id:int}/confirmation", sync_to_thread=True, opt={"action": CASE_MEDIATE})
+    def confirmation(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """The parties applied jointly for judicial confirmation."""
+        values = forms.blank_free(data, ("applied_on", "court"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            ConfirmationIn,
+            values,
+            lambda principal, dispute, wanted: agreements.apply_for_confirmation(
+                session, principal, dispute, **wanted.model_dump()
+            ),
+        )
+
+    @post(
+        "/{dispute_id:int}/confirmation/ruling", sync_to_thread=True, opt={"action": CASE_MEDIATE}
+    )
+    def ruling(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """The court's ruling on the confirmation."""
+        values = forms.blank_free(data, ("result", "ruled_on", "court_case_no"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            RulingIn,
+            values,
+            lambda principal, dispute, wanted: agreements.record_ruling(
+                session, principal, dispute, **wanted.model_dump()
+            ),
+        )
 
     @post("/{dispute_id:int}/follow-ups", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def follow_up(

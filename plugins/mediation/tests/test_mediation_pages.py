@@ -250,3 +250,54 @@ async def test_a_collector_reports_a_lead_a_mediator_registers_it(client, world,
     await as_user(client, world.collector)
     mine = await client.get(f"{base}/leads", headers=HTML)
     assert "已登记为纠纷" in mine.text and "民族路人调字第1号" in mine.text
+
+
+async def test_forms_for_investigation_extension_and_confirmation(client, flow, world, set_clock):
+    set_clock(date(2034, 3, 1))
+    case = await flow.signed(None)
+    detail = f"/units/{world.unit.id}/mediation/disputes/{case['id']}"
+    await as_user(client, world.mediator_account)
+    answer = await submit(
+        client,
+        detail,
+        f"{detail}/investigations",
+        {"conducted_on": "2034-03-01", "place": "现场", "findings": "水管老化"},
+    )
+    assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
+    for party in case["parties"]:
+        answer = await submit(
+            client,
+            detail,
+            f"{detail}/extension-consents",
+            {"party_id": str(party["id"]), "consented_on": "2034-03-01", "manner": "written"},
+        )
+        assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
+    await as_user(client, world.director)
+    answer = await submit(client, detail, f"{detail}/extension", {"until": "2034-05-01"})
+    assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
+    await as_user(client, world.mediator_account)
+    assert (await submit(client, detail, f"{detail}/agreement-reached", {})).status_code == 302
+    page = await client.get(detail, headers=HTML)
+    assert "记录共同申请" in page.text and "2034-05-01" in page.text
+    late = await submit(
+        client,
+        detail,
+        f"{detail}/confirmation",
+        {"applied_on": "2034-02-01", "court": "渝中区法院"},
+    )
+    assert late.status_code == 409 and 'role="alert"' in late.text
+    answer = await submit(
+        client,
+        detail,
+        f"{detail}/confirmation",
+        {"applied_on": "2034-03-01", "court": "渝中区法院"},
+    )
+    assert answer.status_code in (302, 303)
+    answer = await submit(
+        client,
+        detail,
+        f"{detail}/confirmation/ruling",
+        {"result": "valid", "ruled_on": "2034-03-01", "court_case_no": "（2034）渝0103民特1号"},
+    )
+    assert answer.status_code in (302, 303)
+    assert "确认有效" in (await client.get(detail, headers=HTML)).text
