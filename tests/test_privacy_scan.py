@@ -164,8 +164,9 @@ class _Registry:
             self.reports.append({**suspect, "id": response.json()["id"]})
         # A dispute before a committee at every unit, its parties with real-looking identity.
         with self.platform.session_factory() as session:
-            set_plugin_enabled(session, session.get(Unit, self.tree.city.id), "mediation", True,
-                               changed_by="test")
+            set_plugin_enabled(
+                session, session.get(Unit, self.tree.city.id), "mediation", True, changed_by="test"
+            )
             for index, unit in enumerate(self.units):
                 sides = []
                 for side in range(2):

@@ -99,9 +99,7 @@ def terms_of(session: Session, agreement: Agreement) -> list[AgreementTerm]:
 
 def signatures_of(session: Session, agreement: Agreement) -> list[Signature]:
     """The parties' signatures recorded on the agreement."""
-    return list(
-        session.exec(select(Signature).where(Signature.agreement_id == agreement.id)).all()
-    )
+    return list(session.exec(select(Signature).where(Signature.agreement_id == agreement.id)).all())
 
 
 def signatories(session: Session, dispute: Dispute) -> list[Party]:
@@ -308,8 +306,9 @@ def missing_for_effect(session: Session, dispute: Dispute, agreement: Agreement)
 
 
 def reach_agreement(session: Session, principal: Principal, dispute: Dispute) -> Dispute:
-    """Close the mediation on the agreement in effect; with obligations still to perform, the
-    dispute passes at once to performance.
+    """Close the mediation on the agreement in effect.
+
+    With obligations still to perform, the system passes the dispute on to performance.
     """
     authorise(session, principal, dispute, "reach_agreement")
     agreement = agreement_of(session, dispute)
@@ -329,7 +328,9 @@ def reach_agreement(session: Session, principal: Principal, dispute: Dispute) ->
         )
     dispute.effective_at = agreement.effective_at
     dispute.outcome = (
-        Outcome.agreement_written if agreement.form == AgreementForm.written else Outcome.agreement_oral
+        Outcome.agreement_written
+        if agreement.form == AgreementForm.written
+        else Outcome.agreement_oral
     )
     move(session, dispute, "reach_agreement", by_user_id=principal.user_id)
     if any(term.status == TermStatus.pending for term in terms_of(session, agreement)):
@@ -423,14 +424,19 @@ def complete(session: Session, principal: Principal, dispute: Dispute) -> Disput
     """The mediator confirms every term performed (each must be recorded so)."""
     authorise(session, principal, dispute, "complete")
     pending = [
-        t for t in terms_of(session, agreement_of(session, dispute)) if t.status != TermStatus.performed
+        t
+        for t in terms_of(session, agreement_of(session, dispute))
+        if t.status != TermStatus.performed
     ]
     if pending:
         raise DomainError(
             text("尚有条款未履行", "Some terms are not performed"),
             "terms_pending",
             409,
-            [FieldError(f"terms.{t.position}", "pending", text("未履行", "pending")) for t in pending],
+            [
+                FieldError(f"terms.{t.position}", "pending", text("未履行", "pending"))
+                for t in pending
+            ],
         )
     move(session, dispute, "complete", by_user_id=principal.user_id)
     return dispute
@@ -476,10 +482,10 @@ def follow_up(
     new_risk: bool,
     note: str | None,
 ) -> FollowUp:
-    """Record a follow-up visit (回访); a visit that finds new risk raises the dispute's risk
-    flag for its handlers.
-    """
-    require(session, principal, dispute, FOLLOW_UP, CASE_HANDLERS, (*AFTER_AGREEMENT, Status.closed))
+    """Record a follow-up visit (回访): performance, satisfaction, court outcome, new risk."""
+    require(
+        session, principal, dispute, FOLLOW_UP, CASE_HANDLERS, (*AFTER_AGREEMENT, Status.closed)
+    )
     if visited_on > clock.today():
         raise refused("visited_on", "future", "日期不能晚于今天", "The date is in the future")
     visit = FollowUp(
@@ -558,7 +564,9 @@ def record_ruling(
     court_case_no: str | None,
 ) -> Confirmation:
     """Record the court's ruling: valid (enforceable) or rejected."""
-    require(session, principal, dispute, CONFIRMING, CASE_HANDLERS, (*AFTER_AGREEMENT, Status.closed))
+    require(
+        session, principal, dispute, CONFIRMING, CASE_HANDLERS, (*AFTER_AGREEMENT, Status.closed)
+    )
     confirmation = session.exec(
         select(Confirmation).where(Confirmation.dispute_id == dispute.id)
     ).first()
@@ -576,4 +584,3 @@ def record_ruling(
     session.add(confirmation)
     session.flush()
     return confirmation
-

@@ -51,7 +51,9 @@ def is_required(document: Document, outcome: str | None) -> bool:
     return False
 
 
-def checklist(session: Session, dispute: Dispute, config: Config | None = None) -> list[ChecklistRow]:
+def checklist(
+    session: Session, dispute: Dispute, config: Config | None = None
+) -> list[ChecklistRow]:
     """The dispute's checklist under the configuration in force for it."""
     config = config or config_at(session, dispute.unit_path, clock.today())
     items = {

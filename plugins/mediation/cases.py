@@ -70,9 +70,9 @@ RISK_JOB = "mediation.risk_escalation"
 def refused(field: str, rule: str, zh: str, en: str, status: int = 400) -> DomainError:
     """A refusal naming one field and rule."""
     message = text(zh, en)
-    return DomainError(message, rule if status == 409 else "invalid", status, [
-        FieldError(field, rule, message)
-    ])
+    return DomainError(
+        message, rule if status == 409 else "invalid", status, [FieldError(field, rule, message)]
+    )
 
 
 def case_number(session: Session, committee: Committee, year: int) -> tuple[str, int]:
@@ -183,8 +183,9 @@ def register(
 
 
 def accept(session: Session, principal: Principal, dispute: Dispute, note: str | None) -> Dispute:
-    """Accept the dispute: the parties were informed, the applicant consents; the time limit
-    (the configured months from today) starts.
+    """Accept the dispute: the parties were informed and the applicant consents.
+
+    The time limit (the configured months from today) starts.
     """
     authorise(session, principal, dispute, "accept")
     check_ready_to_accept(session, dispute)
@@ -299,7 +300,9 @@ def assign(session: Session, principal: Principal, dispute: Dispute, picks: list
     )
     chosen = []
     for index, pick in enumerate(picks):
-        mediator = _check_pick(session, dispute, pick, config.required_modules, f"mediators.{index}")
+        mediator = _check_pick(
+            session, dispute, pick, config.required_modules, f"mediators.{index}"
+        )
         if mediator.id in active or mediator.id in chosen:
             raise refused(
                 f"mediators.{index}.mediator_id",
@@ -387,8 +390,14 @@ def refuse(
     party.refusal_note = note
     session.add(party)
     dispute.outcome = Outcome.refused
-    move(session, dispute, "refuse", by_user_id=principal.user_id, reason_code="party_refused",
-         note=note)
+    move(
+        session,
+        dispute,
+        "refuse",
+        by_user_id=principal.user_id,
+        reason_code="party_refused",
+        note=note,
+    )
     return dispute
 
 
@@ -429,8 +438,9 @@ def record_extension_consent(
 def extend(
     session: Session, principal: Principal, dispute: Dispute, until: date, note: str | None
 ) -> Extension:
-    """Move the time limit to ``until``: only with every applicant's and respondent's
-    consent recorded since the last extension.
+    """Move the time limit to ``until``.
+
+    Only with every applicant's and respondent's consent recorded since the last extension.
     """
     authorise(session, principal, dispute, "extend")
     current = dispute.deadline
@@ -492,8 +502,10 @@ def fail(
     other_routes_told: bool,
     note: str | None,
 ) -> Dispute:
-    """End the mediation without agreement; the parties must have been told of arbitration,
-    administrative and court routes (Art. 26).
+    """End the mediation without agreement.
+
+    The parties must have been told of the arbitration, administrative and court routes
+    (Art. 26).
     """
     authorise(session, principal, dispute, "fail")
     if not other_routes_told:
@@ -594,8 +606,9 @@ def finish(session: Session, dispute: Dispute, retention_class: str) -> None:
 
 
 def close_finished(session: Session, dispute: Dispute) -> bool:
-    """The system closes a failed, refused or declined dispute (idempotent: False if not
-    one of those any more).
+    """The system closes a failed, refused or declined dispute.
+
+    Idempotent: False when the dispute is not one of those any more.
     """
     if dispute.status not in (Status.failed, Status.refused, Status.not_accepted):
         return False

@@ -81,10 +81,10 @@ def check_members(members: list[tuple[MemberInput, str]], minority_required: boo
             ("director", "调委会须有且仅有一名主任", "A committee has exactly one director")
         )
     if not any(gender == "female" for _, gender in members):
-        errors.append(("no_woman", "调委会委员中应当有妇女成员", "A committee must include a woman"))
-    if minority_required and all(
-        member.ethnicity == MAJORITY_ETHNICITY for member, _ in members
-    ):
+        errors.append(
+            ("no_woman", "调委会委员中应当有妇女成员", "A committee must include a woman")
+        )
+    if minority_required and all(member.ethnicity == MAJORITY_ETHNICITY for member, _ in members):
         errors.append(
             (
                 "no_minority",
@@ -135,9 +135,7 @@ def create_committee(
     config = config_at(session, unit.path, clock.today())
     resolved = _resolved(session, principal, members)
     check_members(resolved, config.minority_member_required)
-    taken = session.exec(
-        select(Committee.id).where(Committee.abbreviation == abbreviation)
-    ).first()
+    taken = session.exec(select(Committee.id).where(Committee.abbreviation == abbreviation)).first()
     if taken is not None:
         raise _invalid(
             "abbreviation",
@@ -191,8 +189,9 @@ def current_members(session: Session, committee: Committee) -> list[CommitteeMem
 def replace_members(
     session: Session, principal: Principal, committee: Committee, members: list[MemberInput]
 ) -> list[CommitteeMember]:
-    """Make ``members`` the committee's member list from today: leavers get an end date,
-    newcomers a start date, and changed roles a new row; checked as a whole first.
+    """Make ``members`` the committee's member list from today, checked as a whole first.
+
+    Leavers get an end date, newcomers a start date, and changed roles a new row.
     """
     config = config_at(session, committee.unit_path, clock.today())
     resolved = _resolved(session, principal, members)
@@ -240,7 +239,10 @@ def appoint(
     person = _person_in_reach(session, principal, person_id)
     if term_end is not None and term_end <= appointed_on:
         raise _invalid(
-            "term_end", "before_start", "任期届满日应晚于聘任日", "The term must end after it starts"
+            "term_end",
+            "before_start",
+            "任期届满日应晚于聘任日",
+            "The term must end after it starts",
         )
     existing = session.exec(
         select(Mediator.id).where(
@@ -278,8 +280,9 @@ def change_status(
     reason: RemovalReason | None,
     note: str | None,
 ) -> Mediator:
-    """Suspend, remove or reinstate a mediator; removal and suspension need a coded reason
-    (Art. 15) and, for ``other``, a note.
+    """Suspend, remove or reinstate a mediator.
+
+    Removal and suspension need a coded reason (Art. 15) and, for ``other``, a note.
     """
     if status == mediator.status:
         raise _invalid("status", "unchanged", "状态未改变", "The status is unchanged", 409)

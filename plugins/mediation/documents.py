@@ -118,8 +118,10 @@ def agreement_pdf(
             _paragraph(pdf, f"{term.position}. {term_text(term, names)}")
     signing = [p for p in parties if p.role != PartyRole.agent]
     if oral:
-        _paragraph(pdf, f"以上为当事人于{chinese_date(agreement.agreed_on)}达成的口头协议，"
-                   "由人民调解员记录。")
+        _paragraph(
+            pdf,
+            f"以上为当事人于{chinese_date(agreement.agreed_on)}达成的口头协议，由人民调解员记录。",
+        )
     else:
         _paragraph(
             pdf,
@@ -135,8 +137,13 @@ def agreement_pdf(
         )
     pdf.ln(4)
     for party in signing:
-        pdf.cell(0, LINE + 3, f"{PARTY_ROLE_LABELS[party.role].zh}（签名、盖章或按指印）：",
-                 new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0,
+            LINE + 3,
+            f"{PARTY_ROLE_LABELS[party.role].zh}（签名、盖章或按指印）：",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.cell(0, LINE + 3, "人民调解员（签名）：", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, LINE + 3, f"{head.committee}（印章）", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, LINE + 3, chinese_date(agreement.agreed_on), new_x="LMARGIN", new_y="NEXT")

@@ -1,5 +1,7 @@
-"""Periodic sweeps: deadlines, performance, follow-ups, the confirmation window, risk, case
-files, monthly statistics and mediators' terms.
+"""Periodic sweeps of the mediation plugin.
+
+Deadlines, performance, follow-ups, the confirmation window, risk, case files, monthly
+statistics and mediators' terms.
 
 Each sweep recomputes from the database what is due today (a missed run heals itself) and is
 idempotent: messages carry a key per dispute, occasion and user, a statistics row is
@@ -69,8 +71,10 @@ def _disputes(session: Session, *statuses: Status) -> list[Dispute]:
 
 @job("mediation.deadline_sweep")
 def deadline_sweep(context) -> int:
-    """Mediation time limits: a reminder some days before, a warning on the day, and after it
-    the director's task to extend with the parties' consent or end the mediation."""
+    """Mediation time limits: a reminder before, a warning on the day, then the director's task.
+
+    After the limit the director extends with the parties' consent or ends the mediation.
+    """
     policy = policy_of(context)
     sent = 0
     with context.session_factory() as session:
@@ -158,8 +162,10 @@ def performance_sweep(context) -> int:
 
 @job("mediation.followup_scheduler")
 def followup_scheduler(context) -> int:
-    """Schedule the follow-up visit (回访) some days after the agreement took effect or the
-    last performance, and tell the mediators when it is due."""
+    """Schedule the follow-up visit (回访) and tell the mediators when it is due.
+
+    It falls some days after the agreement took effect or the last performance.
+    """
     sent = 0
     with context.session_factory() as session:
         today = clock.today()
@@ -199,9 +205,11 @@ def followup_scheduler(context) -> int:
 
 @job("mediation.confirmation_window")
 def confirmation_window(context) -> int:
-    """Written agreements with money or delivery to perform: remind the mediator, on the
-    configured day of the window, that the parties may jointly apply for 司法确认; tell them
-    when the window has closed."""
+    """The judicial confirmation window of written agreements with terms to perform.
+
+    On the configured day of the window the mediator is reminded that the parties may jointly
+    apply for 司法确认, and told once the window has closed.
+    """
     sent = 0
     with context.session_factory() as session:
         today = clock.today()
@@ -248,9 +256,11 @@ def confirmation_window(context) -> int:
 
 @job("mediation.risk_escalation")
 def risk_escalation(context, dispute_id: int | None = None) -> int:
-    """Risk: red — the director, the supervising office and the mediators are told at once
-    until the report is recorded; orange — the same when no report is recorded within the
-    configured hours; yellow — the mediators handle it on the spot.
+    """Tell who must act on a dispute whose escalation risk is not reported.
+
+    Red: the director, the supervising office and the mediators are told at once until the
+    report is recorded; orange: the same when no report is recorded within the configured
+    hours; yellow: the mediators handle it on the spot.
 
     With ``dispute_id`` (recorded when a dispute's risk rises) only that dispute is looked
     at; the hourly run looks at every open one.
@@ -308,8 +318,11 @@ def risk_escalation(context, dispute_id: int | None = None) -> int:
 
 @job("mediation.casefile_check")
 def casefile_check(context) -> int:
-    """Close failed, refused and declined disputes (the system's step), and list the files of
-    closed disputes still missing required documents some days after closing."""
+    """Close finished disputes and list incomplete case files.
+
+    Failed, refused and declined disputes are closed (the system's step); closed disputes whose
+    file still misses required documents some days after closing are listed to the clerks.
+    """
     policy = policy_of(context)
     done = 0
     with context.session_factory() as session:
@@ -319,7 +332,10 @@ def casefile_check(context) -> int:
         session.flush()
         for dispute in _disputes(session, Status.closed):
             config = config_at(session, dispute.unit_path, today)
-            if clock.local_day(dispute.closed_at) + timedelta(days=config.casefile_overdue_days) > today:
+            if (
+                clock.local_day(dispute.closed_at) + timedelta(days=config.casefile_overdue_days)
+                > today
+            ):
                 continue
             missing = missing_required(session, dispute)
             if missing:
@@ -366,16 +382,13 @@ def monthly_snapshot(context) -> int:
 
 @job("mediation.mediator_compliance")
 def mediator_compliance(context) -> int:
-    """Tell whoever manages mediators of terms ending soon and of pre-service training not on
-    record."""
+    """Tell whoever manages mediators of terms ending soon and of missing pre-service training."""
     policy = policy_of(context)
     sent = 0
     with context.session_factory() as session:
         today = clock.today()
         enabled = enabled_filter(session)
-        found = session.exec(
-            select(Mediator).where(Mediator.status == MediatorStatus.active)
-        ).all()
+        found = session.exec(select(Mediator).where(Mediator.status == MediatorStatus.active)).all()
         for mediator in found:
             if not enabled(mediator.unit_id):
                 continue

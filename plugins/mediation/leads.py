@@ -60,8 +60,10 @@ def zero_report(
     period_start: date,
     period_end: date,
 ) -> Lead:
-    """A collector states that screening found nothing from ``period_start`` to
-    ``period_end`` (once per collector, unit and period)."""
+    """A collector states that screening found nothing over a period.
+
+    Once per collector, unit and period (``period_start`` to ``period_end``).
+    """
     if period_end < period_start:
         raise refused("period_end", "before_start", "结束日期早于开始日期", "The period ends first")
     if period_end > clock.today():

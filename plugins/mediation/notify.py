@@ -39,8 +39,7 @@ def mediator_accounts(session: Session, dispute: Dispute) -> set[int]:
 
 
 def holders(session: Session, policy: Policy, action: str, unit_path: str) -> set[int]:
-    """Active accounts holding ``action`` through a role at the unit of ``unit_path`` or
-    one of its ancestors."""
+    """Active accounts holding ``action`` through a role at ``unit_path``'s unit or above."""
     roles = [name for name in policy.roles if action in policy.actions(name)]
     ids = [int(part) for part in unit_path.split(".") if part]
     if not roles:

@@ -68,7 +68,10 @@ def checked(given: PartyInput, field: str = "parties") -> dict:
             number = parse_id_number(given.id_no, today=clock.today())
         except IdNumberError as error:
             raise _field_error(
-                f"{field}.id_no", error.rule, f"身份证号无效：{error}", f"Invalid ID number: {error}"
+                f"{field}.id_no",
+                error.rule,
+                f"身份证号无效：{error}",
+                f"Invalid ID number: {error}",
             ) from error
         values["id_no"] = number.value
         values["gender"] = "male" if number.male else "female"
@@ -151,8 +154,10 @@ def record_notice(
     consented: bool,
     objects_to_public: bool | None,
 ) -> Party:
-    """Record that the party was told of the nature, principles and effect of mediation and
-    of their rights and duties (2002 rules Art. 30), and whether they consent to mediate.
+    """Record the rights notice (告知书) given to the party, and whether they consent.
+
+    The party was told of the nature, principles and effect of mediation and of their rights
+    and duties (2002 rules Art. 30).
 
     Before the committee accepts a case whoever may register disputes does this; afterwards,
     its mediators or the director.
@@ -175,8 +180,9 @@ def record_notice(
 
 
 def check_ready_to_accept(session: Session, dispute: Dispute) -> None:
-    """Acceptance needs every applicant and respondent informed, nobody refusing, and at
-    least the applicant's consent.
+    """Check what acceptance needs of the parties.
+
+    Every applicant and respondent informed, nobody refusing, and the applicant's consent.
 
     Raises:
         DomainError: 409 ``precondition`` naming what is missing, one error per party.
@@ -210,8 +216,10 @@ def check_ready_to_accept(session: Session, dispute: Dispute) -> None:
         )
     if errors:
         raise DomainError(
-            text("受理前须告知当事人权利义务并取得申请人同意", "Inform the parties and get the "
-                 "applicant's consent before accepting"),
+            text(
+                "受理前须告知当事人权利义务并取得申请人同意",
+                "Inform the parties and get the applicant's consent before accepting",
+            ),
             "precondition",
             409,
             errors,

@@ -34,14 +34,18 @@ ACTIONS = [
     Action(COMMITTEE_MANAGE, Label("设立和调整调委会", "Set up and change committees")),
     Action(MEDIATOR_READ, Label("查看调解员", "View mediators")),
     Action(MEDIATOR_MANAGE, Label("聘任和管理调解员", "Appoint and manage mediators")),
-    Action(CASE_READ, Label("查看纠纷（案号、类别、状态）", "View disputes (number, category, status)")),
+    Action(
+        CASE_READ, Label("查看纠纷（案号、类别、状态）", "View disputes (number, category, status)")
+    ),
     Action(
         CASE_DETAIL,
         Label("查看辖区全部纠纷详情", "See the details of every dispute in reach"),
         sensitive=True,
     ),
     Action(CASE_REGISTER, Label("登记纠纷", "Register disputes")),
-    Action(CASE_DECIDE, Label("受理、指派和延期（调委会主任）", "Accept, assign, extend (director)")),
+    Action(
+        CASE_DECIDE, Label("受理、指派和延期（调委会主任）", "Accept, assign, extend (director)")
+    ),
     Action(CASE_MEDIATE, Label("调解所承办的纠纷", "Mediate assigned disputes")),
     Action(CASE_ARCHIVE, Label("整理卷宗并归档", "Keep case files and archive")),
     Action(

@@ -133,7 +133,9 @@ def menu_items(unit, actor):
                     f"{base}/committees",
                     required_action=COMMITTEE_READ,
                 ),
-                MenuItem(Label("统计", "Statistics"), f"{base}/statistics", required_action=REPORT_READ),
+                MenuItem(
+                    Label("统计", "Statistics"), f"{base}/statistics", required_action=REPORT_READ
+                ),
             ),
         ),
         MenuItem(
@@ -180,14 +182,34 @@ def dashboard_figures(unit, actor, session):
     ).one()
     unit_of = Label("件", "cases")
     return [
-        Figure(Label("调解中纠纷", "Disputes in mediation"), open_cases, unit_of, f"{base}/disputes",
-               required_action=CASE_READ),
-        Figure(Label("超期未结", "Overdue disputes"), overdue, unit_of,
-               f"{base}/disputes?overdue=1", required_action=CASE_READ),
-        Figure(Label("本月登记纠纷", "Registered this month"), registered, unit_of,
-               f"{base}/statistics", required_action=REPORT_READ),
-        Figure(Label("待处理线索", "Leads to handle"), new_leads, Label("条", "leads"),
-               f"{base}/leads", required_action=LEAD_READ),
+        Figure(
+            Label("调解中纠纷", "Disputes in mediation"),
+            open_cases,
+            unit_of,
+            f"{base}/disputes",
+            required_action=CASE_READ,
+        ),
+        Figure(
+            Label("超期未结", "Overdue disputes"),
+            overdue,
+            unit_of,
+            f"{base}/disputes?overdue=1",
+            required_action=CASE_READ,
+        ),
+        Figure(
+            Label("本月登记纠纷", "Registered this month"),
+            registered,
+            unit_of,
+            f"{base}/statistics",
+            required_action=REPORT_READ,
+        ),
+        Figure(
+            Label("待处理线索", "Leads to handle"),
+            new_leads,
+            Label("条", "leads"),
+            f"{base}/leads",
+            required_action=LEAD_READ,
+        ),
     ]
 
 

@@ -310,9 +310,7 @@ def is_overdue(dispute: Dispute, today: date | None = None) -> bool:
     """Still being mediated past its time limit."""
     deadline = dispute.deadline
     return (
-        dispute.status in MEDIATING
-        and deadline is not None
-        and deadline < (today or clock.today())
+        dispute.status in MEDIATING and deadline is not None and deadline < (today or clock.today())
     )
 
 

@@ -159,7 +159,10 @@ def record_hearing(
     unknown = [pid for pid in given.attendee_party_ids if pid not in parties]
     if unknown:
         raise refused(
-            "attendee_party_ids", "unknown", "出席人须为本案当事人", "Attendees are this case's parties"
+            "attendee_party_ids",
+            "unknown",
+            "出席人须为本案当事人",
+            "Attendees are this case's parties",
         )
     if given.public:
         objecting = any(p.objects_to_public for p in parties.values())
@@ -268,4 +271,3 @@ def record_evidence(
     session.add(evidence)
     session.flush()
     return evidence
-

@@ -128,8 +128,9 @@ def defaults() -> dict:
 
 
 def rows_in_force(session: Session, path: str, on: date) -> list[MediationSetting]:
-    """The rows of the unit at ``path`` and its ancestors in force on ``on``, outermost and
-    oldest first, so that applying them in order lets the nearest and newest win.
+    """The rows of the unit at ``path`` and its ancestors in force on ``on``.
+
+    Outermost and oldest first, so that applying them in order lets the nearest and newest win.
     """
     ids = [int(part) for part in path.split(".") if part]
     rows = session.exec(
@@ -192,7 +193,8 @@ def set_values(
     ).first()
     if row is not None and valid_from == today:
         message = text(
-            "今天已有生效的设置，请选择以后的日期", "Settings already took effect today; choose a later day"
+            "今天已有生效的设置，请选择以后的日期",
+            "Settings already took effect today; choose a later day",
         )
         raise DomainError(message, "conflict", 409, [FieldError("valid_from", "taken", message)])
     merged = {**(row.values if row else {}), **change.values()}
@@ -201,7 +203,9 @@ def set_values(
         check(Config.model_validate(resulting))
     except (ValidationError, ValueError) as error:
         message = text("设置合并后无效", "The settings would be invalid") + f": {error}"
-        raise DomainError(message, "invalid", 400, [FieldError("values", "invalid", message)]) from None
+        raise DomainError(
+            message, "invalid", 400, [FieldError("values", "invalid", message)]
+        ) from None
     row = row or MediationSetting(unit_id=unit.id, unit_path=unit.path, valid_from=valid_from)
     row.values = merged
     row.note = note

@@ -29,8 +29,10 @@ from plugins.mediation.vocab import STATUS_LABELS, Risk, Status
 
 @dataclass(frozen=True)
 class Authority:
-    """Someone who may take a transition: an action over the dispute's unit, and for a
-    mediator the assignment to the dispute. ``action=None`` is the system.
+    """Someone who may take a transition.
+
+    An action over the dispute's unit, and for a mediator the assignment to the dispute;
+    ``action=None`` is the system.
     """
 
     action: str | None
@@ -96,7 +98,14 @@ TRANSITIONS: dict[str, Transition] = {
             "确认达成协议",
             "Recording the agreement",
         ),
-        _t("fail", (S.in_mediation,), S.failed, (MEDIATOR,), "终止调解（调解不成）", "Ending as failed"),
+        _t(
+            "fail",
+            (S.in_mediation,),
+            S.failed,
+            (MEDIATOR,),
+            "终止调解（调解不成）",
+            "Ending as failed",
+        ),
         _t(
             "start_performing",
             (S.agreement_reached,),
@@ -151,8 +160,7 @@ def wrong_status(dispute: Dispute, what: Label, statuses) -> DomainError:
     wanted_en = ", ".join(status_label(s).en for s in sorted(statuses))
     message = text(
         f"该纠纷当前状态为「{current.zh}」，不能{what.zh}（仅在「{wanted}」时可以）",
-        f"The dispute is {current.en}; {what.en.lower()} is possible only when it is "
-        f"{wanted_en}",
+        f"The dispute is {current.en}; {what.en.lower()} is possible only when it is {wanted_en}",
     )
     return DomainError(
         message, "wrong_status", 409, [FieldError("status", "wrong_status", message)]

@@ -300,4 +300,3 @@ class MediatorController(Controller):
 
 
 ROUTES = [CommitteeController, MediatorController]
-

@@ -22,8 +22,10 @@ def dispute_at(session: Session, unit: Unit, dispute_id: int) -> Dispute:
 
 
 def shown(session: Session, principal: Principal, dispute: Dispute):
-    """The dispute as the caller may see it; a full view is written to the audit trail as a
-    read of the parties' data, then everything is committed."""
+    """The dispute as the caller may see it, after committing.
+
+    A full view is written to the audit trail as a read of the parties' data.
+    """
     if sees_details(session, principal, dispute):
         record(
             session,

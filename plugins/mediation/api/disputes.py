@@ -102,12 +102,11 @@ def rows(session, principal, disputes: list[Dispute]) -> list[DisputeRow]:
     result = []
     for dispute in disputes:
         if dispute.unit_path not in configs:
-            configs[dispute.unit_path] = config_at(
-                session, dispute.unit_path, clock.today()
-            )
+            configs[dispute.unit_path] = config_at(session, dispute.unit_path, clock.today())
         row = DisputeRow(
-            **present.summary(dispute, units[dispute.unit_id], configs[dispute.unit_path])
-            .model_dump()
+            **present.summary(
+                dispute, units[dispute.unit_id], configs[dispute.unit_path]
+            ).model_dump()
         )
         if sees_details(session, principal, dispute):
             row.restricted = False
@@ -178,7 +177,10 @@ class DisputeController(Controller):
         return after_step(session, principal, dispute)
 
     @get(
-        "/{dispute_id:int}", sync_to_thread=True, operation_id="GetDispute", opt={"action": CASE_READ}
+        "/{dispute_id:int}",
+        sync_to_thread=True,
+        operation_id="GetDispute",
+        opt={"action": CASE_READ},
     )
     def get_dispute(
         self, request: Request, session: SessionDep, unit: UnitDep, dispute_id: FromPath[int]

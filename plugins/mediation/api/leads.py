@@ -17,8 +17,8 @@ from plugins.mediation.access import within
 from plugins.mediation.api.common import after_step, caller
 from plugins.mediation.api.disputes import DisputeView, registration
 from plugins.mediation.models import Committee, Dispute, Lead
-from plugins.mediation.present import say
 from plugins.mediation.permissions import LEAD_CONVERT, LEAD_READ, LEAD_REPORT
+from plugins.mediation.present import say
 from plugins.mediation.schemas import Dismissal, LeadConversion, LeadIn, ZeroReportIn
 from plugins.mediation.vocab import STATUS_LABELS
 

@@ -1,5 +1,8 @@
-"""API: the records of a case — files, sessions, investigations, evidence, the agreement and
-its performance, follow-ups, judicial confirmation, the case file and the printed documents."""
+"""API: the records of a case.
+
+Files, sessions, investigations, evidence, the agreement and its performance, follow-ups,
+judicial confirmation, the case file and the printed documents.
+"""
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -298,7 +301,10 @@ class RecordController(Controller):
         return after_step(session, principal, dispute)
 
     @post(
-        "/agreement/signatures", operation_id="RecordSignature", opt={"action": CASE_MEDIATE}, **Step
+        "/agreement/signatures",
+        operation_id="RecordSignature",
+        opt={"action": CASE_MEDIATE},
+        **Step,
     )
     def signature(
         self,
@@ -351,7 +357,9 @@ class RecordController(Controller):
         return after_step(session, principal, dispute)
 
     @post(
-        "/agreement-reached", operation_id="RecordAgreementReached", opt={"action": CASE_MEDIATE},
+        "/agreement-reached",
+        operation_id="RecordAgreementReached",
+        opt={"action": CASE_MEDIATE},
         **Step,
     )
     def agreement_reached(
@@ -539,4 +547,3 @@ class RecordController(Controller):
 
 
 ROUTES = [RecordController]
-

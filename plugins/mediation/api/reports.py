@@ -54,8 +54,10 @@ class SettingRow(BaseModel):
 
 
 class SettingsRead(BaseModel):
-    """The configuration in force at the unit on a day, where each value comes from, and the
-    unit's own rows."""
+    """The configuration in force at the unit on a day.
+
+    With the unit each value comes from, and the unit's own rows.
+    """
 
     on: date
     effective: dict
@@ -69,8 +71,10 @@ class StatisticsController(Controller):
     path = "/statistics"
 
     @get("/", sync_to_thread=True, operation_id="MediationStatistics", opt={"action": REPORT_READ})
-    def figures(self, session: SessionDep, unit: UnitDep, period: PeriodQuery = None) -> StatisticsRead:
-        """Registered, accepted, outcomes, success rate, durations, overdue, performance …"""
+    def figures(
+        self, session: SessionDep, unit: UnitDep, period: PeriodQuery = None
+    ) -> StatisticsRead:
+        """Registered, accepted, outcomes, success rate, durations, overdue, performance."""
         span = statistics.parse_period(period)
         return StatisticsRead(
             unit_id=unit.id,
@@ -148,12 +152,9 @@ class SettingsController(Controller):
         self, request: Request, session: SessionDep, unit: UnitDep, data: JSONBody[SettingIn]
     ) -> SettingsRead:
         """Set values for this unit's subtree from ``valid_from`` on (checked as a whole)."""
-        settings.set_values(
-            session, caller(request), unit, data.valid_from, data.values, data.note
-        )
+        settings.set_values(session, caller(request), unit, data.valid_from, data.values, data.note)
         session.commit()
         return settings_read(session, unit, data.valid_from)
 
 
 ROUTES = [StatisticsController, SettingsController]
-

@@ -23,7 +23,7 @@ from core.units.models import Unit
 from core.web.deps import PlatformDep, SessionDep, UnitDep
 from core.web.forms import errors_of, parse_form
 from core.web.navigation import unit_page
-from plugins.mediation import agreements, cases, casefile, clock, leads, present, records, workflow
+from plugins.mediation import agreements, casefile, cases, clock, leads, present, records, workflow
 from plugins.mediation.access import child_of, sees_details, within
 from plugins.mediation.api.common import dispute_at
 from plugins.mediation.api.disputes import registration, rows
@@ -47,16 +47,21 @@ from plugins.mediation.schemas import (
     AssignmentIn,
     CaseFileItemIn,
     ClosureIn,
+    ConfirmationIn,
     DisputeCreate,
     DocumentIn,
     EscalationIn,
+    ExtensionConsentIn,
+    ExtensionIn,
     FailureIn,
     FollowUpIn,
     HearingIn,
+    InvestigationIn,
     NonAcceptance,
     NoteIn,
     NoticeIn,
     RefusalIn,
+    RulingIn,
     SignatureIn,
     TermEventIn,
 )
@@ -87,6 +92,11 @@ def forms_allowed(session: Session, principal: Principal, dispute: Dispute) -> d
         "escalate": may(session, principal, dispute, CASE_HANDLERS, OPEN_STATUSES),
         "perform": may(session, principal, dispute, (MEDIATOR,), (Status.performing,)),
         "follow_up": may(session, principal, dispute, CASE_HANDLERS, after),
+        "consent": may(session, principal, dispute, CASE_HANDLERS, (Status.in_mediation,)),
+        "investigate": may(
+            session, principal, dispute, CASE_HANDLERS, (Status.accepted, Status.in_mediation)
+        ),
+        "confirm": may(session, principal, dispute, CASE_HANDLERS, after),
         "case_file": may(session, principal, dispute, (CLERK,), keeping),
         "document": principal.can(DOCUMENT_EXPORT, dispute.unit_path),
     }
@@ -131,7 +141,11 @@ class DisputePages(Controller):
                 "rows": listed,
                 "more": len(found) > PAGE_SIZE,
                 "page_number": page,
-                "filters": {"status": status.value if status else "", "mine": mine, "overdue": overdue},
+                "filters": {
+                    "status": status.value if status else "",
+                    "mine": mine,
+                    "overdue": overdue,
+                },
                 "may_register": principal.can(CASE_REGISTER, unit),
                 **labels(session, unit),
             },
@@ -171,8 +185,12 @@ class DisputePages(Controller):
         form = {}
         if lead_id is not None:
             lead = within(session, Lead, lead_id, unit)
-            form = {"lead_id": str(lead.id), "source": "screening",
-                    "summary": lead.description or "", "risk_level": str(lead.risk_level)}
+            form = {
+                "lead_id": str(lead.id),
+                "source": "screening",
+                "summary": lead.description or "",
+                "risk_level": str(lead.risk_level),
+            }
         return self._intake(request, session, platform, unit, form, [])
 
     @post("/", sync_to_thread=True, opt={"action": CASE_REGISTER})
@@ -240,7 +258,9 @@ class DisputePages(Controller):
         }
         if not sees_details(session, principal, dispute):
             context["case"] = present.view(session, principal, dispute)
-            return Template("mediation/dispute_summary.html", context=context, status_code=status_code)
+            return Template(
+                "mediation/dispute_summary.html", context=context, status_code=status_code
+            )
         record(
             session,
             "read",
@@ -313,8 +333,13 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/notice", sync_to_thread=True, opt={"action": CASE_REGISTER})
     def notice(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """The rights notice was given to a party (and their consent)."""
         values = forms.flags(data, ("consented",), plain=("manner",))
@@ -322,33 +347,62 @@ class DisputePages(Controller):
         def run(principal, dispute, wanted):
             party = child_of(session, Party, int(data.get("party_id") or 0), dispute)
             record_notice(
-                session, principal, dispute, party, manner=wanted.manner,
-                consented=wanted.consented, objects_to_public=forms.checkbox(data, "objects"),
+                session,
+                principal,
+                dispute,
+                party,
+                manner=wanted.manner,
+                consented=wanted.consented,
+                objects_to_public=forms.checkbox(data, "objects"),
             )
 
         return self._step(request, session, platform, unit, dispute_id, NoticeIn, values, run)
 
     @post("/{dispute_id:int}/acceptance", sync_to_thread=True, opt={"action": CASE_DECIDE})
     def accept(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """受理."""
         values = forms.blank_free(data, ("note",))
         return self._step(
-            request, session, platform, unit, dispute_id, NoteIn, values,
-            lambda principal, dispute, wanted: cases.accept(session, principal, dispute, wanted.note),
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            NoteIn,
+            values,
+            lambda principal, dispute, wanted: cases.accept(
+                session, principal, dispute, wanted.note
+            ),
         )
 
     @post("/{dispute_id:int}/non-acceptance", sync_to_thread=True, opt={"action": CASE_DECIDE})
     def not_accept(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """不予受理."""
         values = forms.blank_free(data, ("reason", "note"))
         return self._step(
-            request, session, platform, unit, dispute_id, NonAcceptance, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            NonAcceptance,
+            values,
             lambda principal, dispute, wanted: cases.not_accept(
                 session, principal, dispute, wanted.reason, wanted.note
             ),
@@ -356,22 +410,40 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/assignments", sync_to_thread=True, opt={"action": CASE_DECIDE})
     def assign(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Assign mediators."""
         return self._step(
-            request, session, platform, unit, dispute_id, AssignmentIn, forms.picks(data),
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            AssignmentIn,
+            forms.picks(data),
             lambda principal, dispute, wanted: cases.assign(
-                session, principal, dispute,
+                session,
+                principal,
+                dispute,
                 [cases.Pick(**pick.model_dump()) for pick in wanted.mediators],
             ),
         )
 
     @post("/{dispute_id:int}/sessions", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def hearing(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Record a session."""
         values = forms.flags(
@@ -385,7 +457,13 @@ class DisputePages(Controller):
         if values.get("held_at") and len(values["held_at"]) == 16:  # datetime-local, China time
             values["held_at"] += ":00+08:00"
         return self._step(
-            request, session, platform, unit, dispute_id, HearingIn, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            HearingIn,
+            values,
             lambda principal, dispute, wanted: records.record_hearing(
                 session, principal, dispute, records.HearingInput(**wanted.model_dump())
             ),
@@ -393,8 +471,13 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/agreement", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def agreement(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Draw up the agreement."""
         errors: list[FieldError] = []
@@ -402,8 +485,13 @@ class DisputePages(Controller):
 
         def run(principal, dispute, wanted):
             agreements.draw_up(
-                session, principal, dispute, form=wanted.form, facts=wanted.facts,
-                content=wanted.content, agreed_on=wanted.agreed_on,
+                session,
+                principal,
+                dispute,
+                form=wanted.form,
+                facts=wanted.facts,
+                content=wanted.content,
+                agreed_on=wanted.agreed_on,
                 terms=[agreements.TermInput(**term.model_dump()) for term in wanted.terms],
             )
 
@@ -413,14 +501,25 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/signatures", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def signature(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """A party's or the mediator's signature on the written agreement."""
         signer = data.get("signer", "")
         if signer == "mediator":
             return self._step(
-                request, session, platform, unit, dispute_id, NoteIn, {},
+                request,
+                session,
+                platform,
+                unit,
+                dispute_id,
+                NoteIn,
+                {},
                 lambda principal, dispute, wanted: agreements.mediator_sign(
                     session, principal, dispute
                 ),
@@ -436,23 +535,45 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/seal", sync_to_thread=True, opt={"action": CASE_DECIDE})
     def seal(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """The committee's seal."""
         return self._step(
-            request, session, platform, unit, dispute_id, NoteIn, {},
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            NoteIn,
+            {},
             lambda principal, dispute, wanted: agreements.seal(session, principal, dispute),
         )
 
     @post("/{dispute_id:int}/agreement-reached", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def agreement_reached(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Conclude on the agreement in effect."""
         return self._step(
-            request, session, platform, unit, dispute_id, NoteIn, {},
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            NoteIn,
+            {},
             lambda principal, dispute, wanted: agreements.reach_agreement(
                 session, principal, dispute
             ),
@@ -460,8 +581,13 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/refusal", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def refuse(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """A party refuses: the mediation ends."""
         values = forms.blank_free(data, ("party_id", "note"))
@@ -474,13 +600,24 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/failure", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def fail(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """调解不成."""
         values = forms.flags(data, ("other_routes_told",), plain=("note",))
         return self._step(
-            request, session, platform, unit, dispute_id, FailureIn, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            FailureIn,
+            values,
             lambda principal, dispute, wanted: cases.fail(
                 session, principal, dispute, wanted.other_routes_told, wanted.note
             ),
@@ -488,13 +625,24 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/escalations", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def escalate(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Report escalation risk."""
         values = forms.blank_free(data, ("reported_to", "agency", "note"))
         return self._step(
-            request, session, platform, unit, dispute_id, EscalationIn, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            EscalationIn,
+            values,
             lambda principal, dispute, wanted: cases.report_escalation(
                 session, principal, dispute, **wanted.model_dump()
             ),
@@ -506,8 +654,14 @@ class DisputePages(Controller):
         opt={"action": CASE_MEDIATE},
     )
     def term_event(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], term_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        term_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """A term performed, or its obligor urged."""
         errors: list[FieldError] = []
@@ -517,8 +671,15 @@ class DisputePages(Controller):
         def run(principal, dispute, wanted):
             term = child_of(session, AgreementTerm, term_id, dispute)
             agreements.record_term_event(
-                session, principal, dispute, term, event=wanted.event, on=wanted.on,
-                amount_fen=wanted.amount_fen, proof=None, note=wanted.note,
+                session,
+                principal,
+                dispute,
+                term,
+                event=wanted.event,
+                on=wanted.on,
+                amount_fen=wanted.amount_fen,
+                proof=None,
+                note=wanted.note,
             )
 
         return self._step(
@@ -527,8 +688,13 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/performed", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def performed(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Everything performed."""
 
@@ -540,10 +706,140 @@ class DisputePages(Controller):
 
         return self._step(request, session, platform, unit, dispute_id, NoteIn, {}, run)
 
+    @post("/{dispute_id:int}/investigations", sync_to_thread=True, opt={"action": CASE_MEDIATE})
+    def investigation(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """Record an investigation."""
+        values = forms.blank_free(data, ("conducted_on", "place", "findings"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            InvestigationIn,
+            values,
+            lambda principal, dispute, wanted: records.record_investigation(
+                session, principal, dispute, **wanted.model_dump()
+            ),
+        )
+
+    @post("/{dispute_id:int}/extension-consents", sync_to_thread=True, opt={"action": CASE_MEDIATE})
+    def extension_consent(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """A party consents to continue past the time limit."""
+        values = forms.blank_free(data, ("party_id", "consented_on", "manner"))
+
+        def run(principal, dispute, wanted):
+            party = child_of(session, Party, wanted.party_id, dispute)
+            cases.record_extension_consent(
+                session, principal, dispute, party, wanted.consented_on, wanted.manner
+            )
+
+        return self._step(
+            request, session, platform, unit, dispute_id, ExtensionConsentIn, values, run
+        )
+
+    @post("/{dispute_id:int}/extension", sync_to_thread=True, opt={"action": CASE_DECIDE})
+    def extend(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """Move the time limit on both parties' consent."""
+        values = forms.blank_free(data, ("until", "note"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            ExtensionIn,
+            values,
+            lambda principal, dispute, wanted: cases.extend(
+                session, principal, dispute, wanted.until, wanted.note
+            ),
+        )
+
+    @post("/{dispute_id:int}/confirmation", sync_to_thread=True, opt={"action": CASE_MEDIATE})
+    def confirmation(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """The parties applied jointly for judicial confirmation."""
+        values = forms.blank_free(data, ("applied_on", "court"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            ConfirmationIn,
+            values,
+            lambda principal, dispute, wanted: agreements.apply_for_confirmation(
+                session, principal, dispute, **wanted.model_dump()
+            ),
+        )
+
+    @post(
+        "/{dispute_id:int}/confirmation/ruling", sync_to_thread=True, opt={"action": CASE_MEDIATE}
+    )
+    def ruling(
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
+    ) -> Response:
+        """The court's ruling on the confirmation."""
+        values = forms.blank_free(data, ("result", "ruled_on", "court_case_no"))
+        return self._step(
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            RulingIn,
+            values,
+            lambda principal, dispute, wanted: agreements.record_ruling(
+                session, principal, dispute, **wanted.model_dump()
+            ),
+        )
+
     @post("/{dispute_id:int}/follow-ups", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def follow_up(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """A follow-up visit."""
         values = forms.flags(
@@ -552,7 +848,13 @@ class DisputePages(Controller):
             plain=("visited_on", "satisfaction", "court_outcome", "note"),
         )
         return self._step(
-            request, session, platform, unit, dispute_id, FollowUpIn, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            FollowUpIn,
+            values,
             lambda principal, dispute, wanted: agreements.follow_up(
                 session, principal, dispute, **wanted.model_dump()
             ),
@@ -560,13 +862,24 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/closure", sync_to_thread=True, opt={"action": CASE_MEDIATE})
     def close(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """结案."""
         values = forms.flags(data, ("told_may_sue", "remediate"), plain=("note",))
         return self._step(
-            request, session, platform, unit, dispute_id, ClosureIn, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            ClosureIn,
+            values,
             lambda principal, dispute, wanted: cases.close(
                 session, principal, dispute, **wanted.model_dump()
             ),
@@ -574,13 +887,24 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/case-file", sync_to_thread=True, opt={"action": CASE_ARCHIVE})
     def case_file(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """A document is in the case file."""
         values = forms.flags(data, ("present",), plain=("document", "pages"))
         return self._step(
-            request, session, platform, unit, dispute_id, CaseFileItemIn, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            CaseFileItemIn,
+            values,
             lambda principal, dispute, wanted: casefile.record_item(
                 session, principal, dispute, **wanted.model_dump()
             ),
@@ -588,24 +912,45 @@ class DisputePages(Controller):
 
     @post("/{dispute_id:int}/archive", sync_to_thread=True, opt={"action": CASE_ARCHIVE})
     def archive(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """归档."""
         return self._step(
-            request, session, platform, unit, dispute_id, NoteIn, {},
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            NoteIn,
+            {},
             lambda principal, dispute, wanted: casefile.archive(session, principal, dispute),
         )
 
     @post("/{dispute_id:int}/documents", sync_to_thread=True, opt={"action": DOCUMENT_EXPORT})
     def document(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        dispute_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        dispute_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Download the agreement or a rights notice as PDF."""
         values = forms.blank_free(data, ("kind", "party_id", "reason"))
         return self._step(
-            request, session, platform, unit, dispute_id, DocumentIn, values,
+            request,
+            session,
+            platform,
+            unit,
+            dispute_id,
+            DocumentIn,
+            values,
             lambda principal, dispute, wanted: render_document(session, principal, dispute, wanted),
         )
-

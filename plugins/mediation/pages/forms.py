@@ -13,7 +13,11 @@ from core.i18n import text
 
 YUAN = re.compile(r"^\d{1,11}(\.\d{1,2})?$")
 PARTY_FIELDS = ("name", "id_no", "phone", "address")
-PARTY_PREFIXES = (("applicant", "applicant"), ("respondent", "respondent"), ("third", "third_party"))
+PARTY_PREFIXES = (
+    ("applicant", "applicant"),
+    ("respondent", "respondent"),
+    ("third", "third_party"),
+)
 TERM_FIELDS = ("obligor_party_id", "obligee_party_id", "content", "method", "place", "due_on")
 TERM_ROWS = 3
 

@@ -10,12 +10,12 @@ from core.web.deps import PlatformDep, SessionDep, UnitDep
 from core.web.forms import errors_of, parse_form
 from core.web.navigation import unit_page
 from plugins.mediation import clock, leads
+from plugins.mediation.access import within
 from plugins.mediation.api.leads import lead_reads, visible_leads
 from plugins.mediation.models import Lead
 from plugins.mediation.pages.forms import blank_free
 from plugins.mediation.pages.labels import labels
 from plugins.mediation.permissions import LEAD_CONVERT, LEAD_READ, LEAD_REPORT
-from plugins.mediation.access import within
 from plugins.mediation.schemas import Dismissal, LeadIn, ZeroReportIn
 
 Form = URLEncodedBody[dict[str, str]]
@@ -71,12 +71,21 @@ class LeadPages(Controller):
 
     @post("/", sync_to_thread=True, opt={"action": LEAD_REPORT})
     def report(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
         data: Form,
     ) -> Response:
         """Report a lead."""
         return self._submit(
-            request, session, platform, unit, data, LeadIn,
+            request,
+            session,
+            platform,
+            unit,
+            data,
+            LeadIn,
             ("place", "description", "risk_level", "people_involved"),
             lambda principal, wanted: leads.report_lead(
                 session, principal, unit.id, unit.path, **wanted.model_dump()
@@ -85,8 +94,13 @@ class LeadPages(Controller):
 
     @post("/{lead_id:int}/dismissal", sync_to_thread=True, opt={"action": LEAD_CONVERT})
     def dismiss(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
-        lead_id: FromPath[int], data: Form,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
+        lead_id: FromPath[int],
+        data: Form,
     ) -> Response:
         """Dismiss a lead that needs no mediation."""
 
@@ -100,15 +114,23 @@ class LeadPages(Controller):
 
     @post("/zero-reports", sync_to_thread=True, opt={"action": LEAD_REPORT})
     def zero_report(
-        self, request: Request, session: SessionDep, platform: PlatformDep, unit: UnitDep,
+        self,
+        request: Request,
+        session: SessionDep,
+        platform: PlatformDep,
+        unit: UnitDep,
         data: Form,
     ) -> Response:
         """Nothing found over a period (零上报)."""
         return self._submit(
-            request, session, platform, unit, data, ZeroReportIn,
+            request,
+            session,
+            platform,
+            unit,
+            data,
+            ZeroReportIn,
             ("period_start", "period_end"),
             lambda principal, wanted: leads.zero_report(
                 session, principal, unit.id, unit.path, **wanted.model_dump()
             ),
         )
-

@@ -48,7 +48,10 @@ class ReportPages(Controller):
             for key in ("agreement_written", "agreement_oral", "failed", "refused")
         ]
         categories = sorted(
-            ((say(config.category_label(code)), count) for code, count in total.by_category.items()),
+            (
+                (say(config.category_label(code)), count)
+                for code, count in total.by_category.items()
+            ),
             key=lambda pair: -pair[1],
         )
         sources = [

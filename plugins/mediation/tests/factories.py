@@ -88,7 +88,9 @@ def build_world(platform, unit_tree, accounts, *, required_modules=()) -> World:
             person(session, platform, village, "周委员", "19720505", "055"),
         ]
         members = [
-            committees.MemberInput(p.id, MemberRole.director if i == 0 else MemberRole.member, "汉族")
+            committees.MemberInput(
+                p.id, MemberRole.director if i == 0 else MemberRole.member, "汉族"
+            )
             for i, p in enumerate(people)
         ]
         committee = committees.create_committee(

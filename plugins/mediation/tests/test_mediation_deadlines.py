@@ -66,7 +66,9 @@ async def test_deadline_is_one_month_from_acceptance_with_reminder_due_and_overd
     assert detail["overdue"] is True
 
 
-async def test_extension_only_with_both_parties_recorded_consent(flow, platform, set_clock, job_context):
+async def test_extension_only_with_both_parties_recorded_consent(
+    flow, platform, set_clock, job_context
+):
     set_clock(date(2031, 6, 1))
     case = await flow.in_mediation()
     dispute_id = case["id"]
@@ -151,8 +153,11 @@ async def test_judicial_confirmation_only_within_the_window(flow, platform, set_
         flow.world.mediator_account,
         "POST",
         f"{path}/ruling",
-        {"result": "valid", "ruled_on": (last_day + timedelta(days=1)).isoformat(),
-         "court_case_no": "（2031）渝0103民特1号"},
+        {
+            "result": "valid",
+            "ruled_on": (last_day + timedelta(days=1)).isoformat(),
+            "court_case_no": "（2031）渝0103民特1号",
+        },
     )
     assert ruled["confirmation"]["result"] == "valid"
 
@@ -184,7 +189,9 @@ async def test_performance_reminders_and_urging(flow, platform, set_clock, job_c
     ]
 
 
-async def test_follow_up_is_scheduled_after_the_last_performance(flow, platform, set_clock, job_context):
+async def test_follow_up_is_scheduled_after_the_last_performance(
+    flow, platform, set_clock, job_context
+):
     start = date(2031, 10, 1)
     set_clock(start)
     case = await flow.agreed(start + timedelta(days=10))
@@ -209,8 +216,11 @@ async def test_follow_up_is_scheduled_after_the_last_performance(flow, platform,
         flow.world.mediator_account,
         "POST",
         f"/disputes/{case['id']}/follow-ups",
-        {"visited_on": (start + timedelta(days=35)).isoformat(), "performance_ok": True,
-         "satisfaction": "fair"},
+        {
+            "visited_on": (start + timedelta(days=35)).isoformat(),
+            "performance_ok": True,
+            "satisfaction": "fair",
+        },
     )
     set_clock(start + timedelta(days=40))
     assert run(jobs.followup_scheduler, job_context) == 0
@@ -299,12 +309,15 @@ async def test_mediator_compliance_lists_terms_ending_and_missing_training(
     ]
 
 
-async def test_sweeps_leave_units_where_the_plugin_is_off_alone(flow, platform, set_clock, job_context):
+async def test_sweeps_leave_units_where_the_plugin_is_off_alone(
+    flow, platform, set_clock, job_context
+):
     set_clock(date(2032, 5, 2))
     case = await flow.in_mediation()
     with platform.session_factory() as session:
-        set_plugin_enabled(session, session.get(Unit, flow.world.unit.id), "mediation", False,
-                           changed_by="test")
+        set_plugin_enabled(
+            session, session.get(Unit, flow.world.unit.id), "mediation", False, changed_by="test"
+        )
         session.commit()
     set_clock(date(2032, 7, 1))
     for job in (jobs.deadline_sweep, jobs.casefile_check, jobs.risk_escalation):

@@ -35,8 +35,18 @@ async def test_pages_render_for_each_role_in_both_languages(client, flow, world)
     case = await flow.in_mediation()
     base = f"/units/{world.unit.id}/mediation"
     pages = [
-        (world.director, ["/", "/disputes", "/disputes/new", f"/disputes/{case['id']}",
-                          "/committees", "/statistics", "/leads"]),
+        (
+            world.director,
+            [
+                "/",
+                "/disputes",
+                "/disputes/new",
+                f"/disputes/{case['id']}",
+                "/committees",
+                "/statistics",
+                "/leads",
+            ],
+        ),
         (world.mediator_account, ["/", "/disputes", f"/disputes/{case['id']}", "/leads"]),
         (world.collector, ["/", "/disputes", f"/disputes/{case['id']}", "/leads"]),
     ]
@@ -111,7 +121,9 @@ async def test_forms_take_a_dispute_from_intake_to_agreement(client, flow, world
         parties = session.exec(select(Party).where(Party.dispute_id == dispute.id)).all()
     for party in parties:
         answer = await submit(
-            client, detail, f"{detail}/notice",
+            client,
+            detail,
+            f"{detail}/notice",
             {"party_id": str(party.id), "manner": "written", "consented": "1"},
         )
         assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
@@ -120,7 +132,10 @@ async def test_forms_take_a_dispute_from_intake_to_agreement(client, flow, world
     answer = await submit(client, detail, f"{detail}/acceptance", {})
     assert answer.status_code in (302, 303)
     answer = await submit(
-        client, detail, f"{detail}/assignments", {f"mediator.{world.mediator.id}": "1", "how": "designated"}
+        client,
+        detail,
+        f"{detail}/assignments",
+        {f"mediator.{world.mediator.id}": "1", "how": "designated"},
     )
     assert answer.status_code in (302, 303)
 
@@ -131,22 +146,39 @@ async def test_forms_take_a_dispute_from_intake_to_agreement(client, flow, world
     refused = await submit(client, detail, f"{detail}/agreement-reached", {})
     assert refused.status_code == 409 and 'role="alert"' in refused.text
     answer = await submit(
-        client, detail, f"{detail}/sessions",
-        {"held_at": f"{date.today() - timedelta(days=1)}T09:30", "place": "调解室", "summary": "双方陈述",
-         f"attendee.{parties[0].id}": "1"},
+        client,
+        detail,
+        f"{detail}/sessions",
+        {
+            "held_at": f"{date.today() - timedelta(days=1)}T09:30",
+            "place": "调解室",
+            "summary": "双方陈述",
+            f"attendee.{parties[0].id}": "1",
+        },
     )
     assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
     answer = await submit(
-        client, detail, f"{detail}/agreement",
-        {"form": "written", "facts": "排水管堵塞", "content": "郑乙疏通排水管并赔偿",
-         "agreed_on": date.today().isoformat(),
-         "t1_obligor_party_id": str(parties[1].id), "t1_obligee_party_id": str(parties[0].id),
-         "t1_content": "赔偿", "t1_amount": "300", "t1_due_on": ""},
+        client,
+        detail,
+        f"{detail}/agreement",
+        {
+            "form": "written",
+            "facts": "排水管堵塞",
+            "content": "郑乙疏通排水管并赔偿",
+            "agreed_on": date.today().isoformat(),
+            "t1_obligor_party_id": str(parties[1].id),
+            "t1_obligee_party_id": str(parties[0].id),
+            "t1_content": "赔偿",
+            "t1_amount": "300",
+            "t1_due_on": "",
+        },
     )
     assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
     for signer in (f"party:{parties[0].id}", f"party:{parties[1].id}", "mediator"):
         answer = await submit(
-            client, detail, f"{detail}/signatures",
+            client,
+            detail,
+            f"{detail}/signatures",
             {"signer": signer, "manner": "signature", "signed_on": date.today().isoformat()},
         )
         assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
@@ -178,12 +210,16 @@ async def test_a_collector_reports_a_lead_a_mediator_registers_it(client, world,
     base = f"/units/{world.unit.id}/mediation"
     await as_user(client, world.collector)
     reported = await submit(
-        client, f"{base}/leads", f"{base}/leads",
+        client,
+        f"{base}/leads",
+        f"{base}/leads",
         {"place": "民族路20号", "description": "两户因停车位争吵", "risk_level": "yellow"},
     )
     assert reported.status_code in (302, 303)
     zero = await submit(
-        client, f"{base}/leads", f"{base}/leads/zero-reports",
+        client,
+        f"{base}/leads",
+        f"{base}/leads/zero-reports",
         {"period_start": date.today().isoformat(), "period_end": date.today().isoformat()},
     )
     assert zero.status_code in (302, 303)
@@ -193,10 +229,19 @@ async def test_a_collector_reports_a_lead_a_mediator_registers_it(client, world,
     form = await client.get(f"{base}/disputes/new?lead_id={lead.id}", headers=HTML)
     assert "两户因停车位争吵" in form.text and 'name="lead_id"' in form.text
     response = await submit(
-        client, f"{base}/disputes/new?lead_id={lead.id}", f"{base}/disputes",
-        {"lead_id": str(lead.id), "committee_id": str(world.committee.id),
-         "source": "screening", "category": "neighbour", "summary": "两户因停车位争吵",
-         "risk_level": "yellow", "applicant_name": "甲", "respondent_name": "乙"},
+        client,
+        f"{base}/disputes/new?lead_id={lead.id}",
+        f"{base}/disputes",
+        {
+            "lead_id": str(lead.id),
+            "committee_id": str(world.committee.id),
+            "source": "screening",
+            "category": "neighbour",
+            "summary": "两户因停车位争吵",
+            "risk_level": "yellow",
+            "applicant_name": "甲",
+            "respondent_name": "乙",
+        },
     )
     assert response.status_code in (302, 303), response.text.split('role="alert"')[-1][:500]
     with platform.session_factory() as session:
@@ -205,3 +250,54 @@ async def test_a_collector_reports_a_lead_a_mediator_registers_it(client, world,
     await as_user(client, world.collector)
     mine = await client.get(f"{base}/leads", headers=HTML)
     assert "已登记为纠纷" in mine.text and "民族路人调字第1号" in mine.text
+
+
+async def test_forms_for_investigation_extension_and_confirmation(client, flow, world, set_clock):
+    set_clock(date(2034, 3, 1))
+    case = await flow.signed(None)
+    detail = f"/units/{world.unit.id}/mediation/disputes/{case['id']}"
+    await as_user(client, world.mediator_account)
+    answer = await submit(
+        client,
+        detail,
+        f"{detail}/investigations",
+        {"conducted_on": "2034-03-01", "place": "现场", "findings": "水管老化"},
+    )
+    assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
+    for party in case["parties"]:
+        answer = await submit(
+            client,
+            detail,
+            f"{detail}/extension-consents",
+            {"party_id": str(party["id"]), "consented_on": "2034-03-01", "manner": "written"},
+        )
+        assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
+    await as_user(client, world.director)
+    answer = await submit(client, detail, f"{detail}/extension", {"until": "2034-05-01"})
+    assert answer.status_code in (302, 303), answer.text.split('role="alert"')[-1][:500]
+    await as_user(client, world.mediator_account)
+    assert (await submit(client, detail, f"{detail}/agreement-reached", {})).status_code == 302
+    page = await client.get(detail, headers=HTML)
+    assert "记录共同申请" in page.text and "2034-05-01" in page.text
+    late = await submit(
+        client,
+        detail,
+        f"{detail}/confirmation",
+        {"applied_on": "2034-02-01", "court": "渝中区法院"},
+    )
+    assert late.status_code == 409 and 'role="alert"' in late.text
+    answer = await submit(
+        client,
+        detail,
+        f"{detail}/confirmation",
+        {"applied_on": "2034-03-01", "court": "渝中区法院"},
+    )
+    assert answer.status_code in (302, 303)
+    answer = await submit(
+        client,
+        detail,
+        f"{detail}/confirmation/ruling",
+        {"result": "valid", "ruled_on": "2034-03-01", "court_case_no": "（2034）渝0103民特1号"},
+    )
+    assert answer.status_code in (302, 303)
+    assert "确认有效" in (await client.get(detail, headers=HTML)).text

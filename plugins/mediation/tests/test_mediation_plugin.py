@@ -83,7 +83,9 @@ async def test_disabled_at_a_unit_hides_pages_api_menu_figures_and_training_keep
     assert home.status_code == 200 and "/mediation/" not in home.text
     with platform.session_factory() as session:
         unit = session.get(Unit, village.id)
-        assert not any("/mediation" in item.url for item in unit_page(platform, session, unit, who).menu)
+        assert not any(
+            "/mediation" in item.url for item in unit_page(platform, session, unit, who).menu
+        )
         assert dashboard(platform, session, unit, who) == []
         assert not {m.code for m in platform.training_modules(session, unit)} & TRAINING
         # The data stays.
@@ -103,13 +105,17 @@ async def test_disabled_at_a_unit_hides_pages_api_menu_figures_and_training_keep
 
 
 def test_hook_handle_event_turns_dispute_reports_into_leads(platform, world):
-    event = DomainEvent("core.report.submitted", world.unit.id, {"report_id": 41, "category": "dispute"})
+    event = DomainEvent(
+        "core.report.submitted", world.unit.id, {"report_id": 41, "category": "dispute"}
+    )
     with platform.session_factory() as session:
         platform.emit(session, event)
         platform.emit(session, event)  # delivered twice: still one lead
         platform.emit(
             session,
-            DomainEvent("core.report.submitted", world.unit.id, {"report_id": 42, "category": "crime"}),
+            DomainEvent(
+                "core.report.submitted", world.unit.id, {"report_id": 42, "category": "crime"}
+            ),
         )
         session.commit()
         leads = session.exec(select(Lead)).all()
@@ -120,7 +126,9 @@ def test_hook_handle_event_turns_dispute_reports_into_leads(platform, world):
 
 def test_hook_handle_event_not_called_where_the_plugin_is_off(platform, world, unit_tree):
     event = DomainEvent(
-        "core.report.submitted", unit_tree.other_district.id, {"report_id": 7, "category": "dispute"}
+        "core.report.submitted",
+        unit_tree.other_district.id,
+        {"report_id": 7, "category": "dispute"},
     )
     with platform.session_factory() as session:
         platform.emit(session, event)
@@ -171,7 +179,9 @@ async def test_leads_from_collectors_their_own_only_then_converted(flow, platfor
             {"role": "respondent", "name": "乙方"},
         ],
     }
-    assert (await flow.call(collector, "POST", f"/leads/{lead['id']}/conversion", body)).status_code == 403
+    assert (
+        await flow.call(collector, "POST", f"/leads/{lead['id']}/conversion", body)
+    ).status_code == 403
     case = await flow.ok(mediator, "POST", f"/leads/{lead['id']}/conversion", body)
     assert case["restricted"] is True  # registering does not put the mediator on the case
     case = await flow.ok(flow.world.director, "GET", f"/disputes/{case['id']}")
@@ -182,7 +192,9 @@ async def test_leads_from_collectors_their_own_only_then_converted(flow, platfor
     assert converted["dispute_status"] == "已登记"
     again = await flow.call(mediator, "POST", f"/leads/{lead['id']}/conversion", body)
     assert again.status_code == 409
-    dismissed = await flow.ok(mediator, "POST", f"/leads/{other['id']}/dismissal", {"note": "已自行和解"})
+    dismissed = await flow.ok(
+        mediator, "POST", f"/leads/{other['id']}/dismissal", {"note": "已自行和解"}
+    )
     assert dismissed["status"] == "dismissed"
 
 
@@ -199,8 +211,12 @@ async def test_committee_of_three_to_nine_members_a_director_and_a_woman(flow, p
     async def create(members, abbreviation="新调委"):
         return await flow.client.post(
             f"{api}/committees",
-            json={"kind": "enterprise", "name": "某厂调委会", "abbreviation": abbreviation,
-                  "members": members},
+            json={
+                "kind": "enterprise",
+                "name": "某厂调委会",
+                "abbreviation": abbreviation,
+                "members": members,
+            },
             headers=officer.headers,
         )
 
@@ -214,7 +230,9 @@ async def test_committee_of_three_to_nine_members_a_director_and_a_woman(flow, p
     assert no_woman.status_code == 400 and "no_woman" in rules
     two_directors = await create([member(p, "director") for p in people[:3]])
     assert "director" in {e["rule"] for e in two_directors.json()["errors"]}
-    taken = await create([member(people[0], "director"), *(member(p) for p in people[1:3])], "民族路")
+    taken = await create(
+        [member(people[0], "director"), *(member(p) for p in people[1:3])], "民族路"
+    )
     assert taken.status_code == 409 and taken.json()["errors"][0]["rule"] == "taken"
     made = await create([member(people[0], "director"), *(member(p) for p in people[1:3])])
     assert made.status_code == 201, made.text
@@ -289,7 +307,9 @@ async def test_settings_apply_from_their_day_at_the_unit_and_below(flow, world, 
     )
     assert unknown.status_code == 400 and unknown.json()["errors"][0]["field"] == "values.fee_yuan"
     # Only the supervising office changes settings.
-    denied = await client.post(f"{township_api}/settings", json=body, headers=world.director.headers)
+    denied = await client.post(
+        f"{township_api}/settings", json=body, headers=world.director.headers
+    )
     assert denied.status_code in (403, 404)
 
 
@@ -326,7 +346,9 @@ def test_roles_and_training_modules_are_declared(platform):
     }
     folder = platform.plugins.folder("mediation") / "training"
     assert all((folder / m.content).is_file() for m in modules.values())
-    sensitive = {f for (table, f) in platform.plugins.sensitive_fields if table == "mediation_party"}
+    sensitive = {
+        f for (table, f) in platform.plugins.sensitive_fields if table == "mediation_party"
+    }
     assert sensitive == {"name", "id_no", "phone", "address"}
 
 

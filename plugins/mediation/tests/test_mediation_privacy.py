@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from core.audit.models import AuditEntry
-from plugins.mediation.models import Attachment, Committee, Dispute, Lead, Mediator
 from plugins.mediation import clock
+from plugins.mediation.models import Attachment, Committee, Dispute, Lead, Mediator
 from plugins.mediation.tests.factories import (
     APPLICANT_ID,
     APPLICANT_PHONE,
@@ -248,9 +248,7 @@ async def test_reveal_is_the_only_way_to_clear_identity_and_is_audited(flow, pla
     ]
     # The trail itself keeps the registration masked.
     with platform.session_factory() as session:
-        trail = " ".join(
-            str(e.after) for e in session.exec(select(AuditEntry)).all() if e.after
-        )
+        trail = " ".join(str(e.after) for e in session.exec(select(AuditEntry)).all() if e.after)
     assert APPLICANT_ID not in trail and APPLICANT_PHONE not in trail and "陈申请" not in trail
 
 
@@ -322,8 +320,11 @@ async def test_statistics_hold_counts_and_never_a_party(flow, platform, set_cloc
     assert workbook.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(workbook.content))
     cells = " ".join(
-        str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
-        for cell in row if cell is not None
+        str(cell)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if cell is not None
     )
     assert "民族路社区人民调解委员会" in cells
     for text in (stats.__repr__(), quarter.__repr__(), cells):

@@ -67,7 +67,10 @@ async def test_registration_needs_both_sides_and_valid_identity(flow):
     body = await _intake(flow)
     only_one = {**body, "parties": body["parties"][:1] + [{**body["parties"][0], "name": "甲"}]}
     refused(await flow.call(flow.world.clerk, "POST", "/disputes", only_one), 400)
-    bad_id = {**body, "parties": [{**body["parties"][0], "id_no": "500103198808081230"}, body["parties"][1]]}
+    bad_id = {
+        **body,
+        "parties": [{**body["parties"][0], "id_no": "500103198808081230"}, body["parties"][1]],
+    }
     answer = refused(await flow.call(flow.world.clerk, "POST", "/disputes", bad_id), 400)
     assert answer["errors"][0]["field"] == "parties.0.id_no"
     assert answer["errors"][0]["rule"] == "check_digit"
@@ -186,7 +189,9 @@ async def test_a_partys_refusal_ends_the_mediation(flow, platform, job_context):
     # Nothing more happens on it but the system's closing.
     refused(
         await flow.call(
-            flow.world.mediator_account, "POST", f"/disputes/{case['id']}/failure",
+            flow.world.mediator_account,
+            "POST",
+            f"/disputes/{case['id']}/failure",
             {"other_routes_told": True},
         ),
         409,
@@ -200,7 +205,9 @@ async def test_the_director_records_a_refusal_before_mediators_are_assigned(flow
     case = await flow.accepted()
     body = {"party_id": case["parties"][0]["id"]}
     refused(
-        await flow.call(flow.world.mediator_account, "POST", f"/disputes/{case['id']}/refusal", body),
+        await flow.call(
+            flow.world.mediator_account, "POST", f"/disputes/{case['id']}/refusal", body
+        ),
         403,
     )
     done = await flow.ok(flow.world.director, "POST", f"/disputes/{case['id']}/refusal", body)
@@ -251,7 +258,9 @@ async def test_a_written_agreement_takes_effect_only_with_every_signature_and_th
         )
     # Only the director seals; only a mediator of the case signs as mediator.
     refused(
-        await flow.call(flow.world.mediator_account, "POST", f"/disputes/{dispute_id}/agreement/seal", {}),
+        await flow.call(
+            flow.world.mediator_account, "POST", f"/disputes/{dispute_id}/agreement/seal", {}
+        ),
         403,
     )
     refused(
@@ -265,18 +274,26 @@ async def test_a_written_agreement_takes_effect_only_with_every_signature_and_th
         "wrong_role",
     )
     case = await flow.ok(
-        flow.world.mediator_account, "POST", f"/disputes/{dispute_id}/agreement/mediator-signature", {}
+        flow.world.mediator_account,
+        "POST",
+        f"/disputes/{dispute_id}/agreement/mediator-signature",
+        {},
     )
     assert case["agreement"]["effective_at"] is None
     assert case["agreement"]["missing_for_effect"] == ["seal"]
     case = await flow.ok(flow.world.director, "POST", f"/disputes/{dispute_id}/agreement/seal", {})
     assert case["agreement"]["effective_at"] is not None
-    refused(await flow.call(flow.world.other_mediator_account, "POST", reach, {}), 403, "wrong_role")
+    refused(
+        await flow.call(flow.world.other_mediator_account, "POST", reach, {}), 403, "wrong_role"
+    )
     refused(await flow.call(flow.world.director, "POST", reach, {}), 403, "wrong_role")
     done = await flow.ok(flow.world.mediator_account, "POST", reach, {})
     # A term still to perform: the system passes the dispute on to performance.
     assert done["status"] == "performing" and done["outcome"] == "agreement_written"
-    assert [s["transition"] for s in done["history"]][-2:] == ["reach_agreement", "start_performing"]
+    assert [s["transition"] for s in done["history"]][-2:] == [
+        "reach_agreement",
+        "start_performing",
+    ]
     assert done["history"][-1]["by"] is None
 
 
@@ -289,23 +306,36 @@ async def test_an_oral_agreement_is_effective_when_entered_and_performed_at_once
         "content": "楼上住户晚十点后不再装修",
         "agreed_on": clock.today().isoformat(),
     }
-    case = await flow.ok(flow.world.mediator_account, "PUT", f"/disputes/{dispute_id}/agreement", entry)
+    case = await flow.ok(
+        flow.world.mediator_account, "PUT", f"/disputes/{dispute_id}/agreement", entry
+    )
     assert case["agreement"]["effective_at"] is not None
-    done = await flow.ok(flow.world.mediator_account, "POST", f"/disputes/{dispute_id}/agreement-reached", {})
+    done = await flow.ok(
+        flow.world.mediator_account, "POST", f"/disputes/{dispute_id}/agreement-reached", {}
+    )
     assert done["status"] == "agreement_reached" and done["outcome"] == "agreement_oral"
     refused(
-        await flow.call(flow.world.other_mediator_account, "POST", f"/disputes/{dispute_id}/performed", {}),
+        await flow.call(
+            flow.world.other_mediator_account, "POST", f"/disputes/{dispute_id}/performed", {}
+        ),
         403,
         "wrong_role",
     )
-    done = await flow.ok(flow.world.mediator_account, "POST", f"/disputes/{dispute_id}/performed", {})
+    done = await flow.ok(
+        flow.world.mediator_account, "POST", f"/disputes/{dispute_id}/performed", {}
+    )
     assert done["status"] == "performed"
 
 
 async def test_written_agreement_needs_terms_and_terms_name_parties_of_the_case(flow):
     case = await flow.in_mediation()
     path = f"/disputes/{case['id']}/agreement"
-    base = {"form": "written", "facts": "事实", "content": "内容", "agreed_on": clock.today().isoformat()}
+    base = {
+        "form": "written",
+        "facts": "事实",
+        "content": "内容",
+        "agreed_on": clock.today().isoformat(),
+    }
     answer = refused(await flow.call(flow.world.mediator_account, "PUT", path, base), 400)
     assert answer["errors"][0]["field"] == "terms"
     stranger = {**base, "terms": [{"obligor_party_id": 999999, "content": "付款"}]}
@@ -313,7 +343,7 @@ async def test_written_agreement_needs_terms_and_terms_name_parties_of_the_case(
     assert answer["errors"][0]["field"] == "terms.0.obligor_party_id"
 
 
-# -- performance, default, follow-up, closing, archive --------------------------------------------------
+# -- performance, default, follow-up, closing, archive -----------------------------------
 
 
 async def test_performance_default_and_closing_of_a_defaulted_dispute(flow, platform, set_clock):
@@ -326,7 +356,9 @@ async def test_performance_default_and_closing_of_a_defaulted_dispute(flow, plat
     default = f"/disputes/{dispute_id}/default"
     # Not overdue yet: no urging, no default.
     answer = refused(
-        await flow.call(flow.world.mediator_account, "POST", events, {"event": "urged", "on": start.isoformat()}),
+        await flow.call(
+            flow.world.mediator_account, "POST", events, {"event": "urged", "on": start.isoformat()}
+        ),
         409,
     )
     assert answer["errors"][0]["rule"] == "not_due"
@@ -338,7 +370,9 @@ async def test_performance_default_and_closing_of_a_defaulted_dispute(flow, plat
     urged_on = (start + timedelta(days=11)).isoformat()
     await flow.ok(flow.world.mediator_account, "POST", events, {"event": "urged", "on": urged_on})
     refused(
-        await flow.call(flow.world.other_mediator_account, "POST", default, {"term_id": term["id"]}),
+        await flow.call(
+            flow.world.other_mediator_account, "POST", default, {"term_id": term["id"]}
+        ),
         403,
         "wrong_role",
     )
@@ -388,7 +422,9 @@ async def test_performed_then_follow_up_then_close_then_archive(flow, platform, 
     # Archiving: the clerk, once every required document is in the file.
     archive = f"/disputes/{dispute_id}/archive"
     refused(await flow.call(flow.world.mediator_account, "POST", archive, {}), 403)
-    answer = refused(await flow.call(flow.world.clerk, "POST", archive, {}), 409, "casefile_incomplete")
+    answer = refused(
+        await flow.call(flow.world.clerk, "POST", archive, {}), 409, "casefile_incomplete"
+    )
     missing = {error["field"] for error in answer["errors"]}
     assert missing == {
         "case_file.intake",
@@ -406,7 +442,9 @@ async def test_performed_then_follow_up_then_close_then_archive(flow, platform, 
             {"document": document, "pages": 2},
         )
     # One required document still missing: still refused, naming only it.
-    answer = refused(await flow.call(flow.world.clerk, "POST", archive, {}), 409, "casefile_incomplete")
+    answer = refused(
+        await flow.call(flow.world.clerk, "POST", archive, {}), 409, "casefile_incomplete"
+    )
     assert [error["field"] for error in answer["errors"]] == ["case_file.back_cover"]
     await flow.ok(
         flow.world.clerk, "PUT", f"/disputes/{dispute_id}/case-file", {"document": "back_cover"}
@@ -437,7 +475,9 @@ async def test_red_risk_forces_a_report_before_the_dispute_moves_on(flow, platfo
     assert answer["errors"][0]["field"] == "risk_level"
     report = {"reported_to": "police", "agency": "解放碑派出所", "note": "双方扬言动手"}
     path = f"/disputes/{dispute_id}/escalations"
-    refused(await flow.call(flow.world.other_mediator_account, "POST", path, report), 403, "wrong_role")
+    refused(
+        await flow.call(flow.world.other_mediator_account, "POST", path, report), 403, "wrong_role"
+    )
     refused(await flow.call(flow.world.clerk, "POST", path, report), 403)
     reported = await flow.ok(flow.world.director, "POST", path, report)
     assert reported["escalation_reported_at"]
@@ -495,4 +535,3 @@ async def test_a_director_assigned_as_mediator_takes_mediator_steps(flow, platfo
         {"other_routes_told": True},
     )
     assert done["status"] == "failed"
-
