@@ -40,6 +40,7 @@ from core.units.services import create_unit
 from core.volunteers import profile as volunteer_profile
 from core.volunteers.models import TeamRole
 from core.volunteers.services import enroll
+from plugins.insurance.tests import security as insurance_records
 from tests.support.fixtures import TEST_PASSWORD
 from tests.support.web import sign_in
 
@@ -504,6 +505,8 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
                 headers=admin.headers,
             ),
         ),
+        # The insurance plugin's write routes, each on a document others prepared (four eyes).
+        *insurance_records.audit_steps(client, platform, admin, unit_tree),
         # Units and imports last: the merge folds other_village into village.
         (
             "PATCH",

@@ -36,6 +36,7 @@ from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
 from core.web.auth import session_cookie_name
+from plugins.insurance.tests import security as insurance_records
 
 pytestmark = pytest.mark.anyio
 
@@ -300,6 +301,10 @@ class World:
         }
         self._populate()
         self._populate_volunteers()
+        # Plugins whose routes name records: a record of each kind at every unit.
+        self.plugin_ids = insurance_records.populate(
+            platform, list(self.units.values()), city=unit_tree.city
+        )
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -549,6 +554,8 @@ def build_request(
                 missing = ", ".join(sorted(lacking)) or None
         elif name == "name":
             values[name] = "sample"
+        elif name in world.plugin_ids:
+            values[name] = world.plugin_ids[name][unit.id]
         else:
             raise AssertionError(f"{route}: no way to fill path parameter {name!r}")
     url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), route.path)

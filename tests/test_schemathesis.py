@@ -31,6 +31,7 @@ from core.accounts.models import ApiToken, RoleGrant, User
 from core.jobs.models import Job
 from core.people.models import Person
 from core.units.models import Unit
+from plugins.insurance.tests import security as insurance_records
 from tests.support import databases
 
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}
@@ -137,7 +138,12 @@ def test_openapi_operations_fuzzed(app, platform, unit_tree, accounts, admin):
         district = session.get(Unit, unit_tree.district.id)
         session.add(Person(unit_id=district.id, unit_path=district.path, name="乙"))
         session.commit()
+    # The insurance plugin on, with a record of each kind at two units, so its handlers run.
+    plugin_ids = insurance_records.populate(
+        platform, [unit_tree.district, unit_tree.village], city=unit_tree.city
+    )
     ids = real_ids(platform)
+    ids.update({name: sorted(set(by_unit.values())) for name, by_unit in plugin_ids.items()})
     callers = [None, "admin", "district_admin"]
 
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
