@@ -45,6 +45,7 @@ from core.units.services import create_unit
 from core.volunteers import profile as volunteer_profile
 from core.volunteers.models import TeamMembership, TeamRole, Volunteer
 from core.volunteers.services import enroll
+from plugins.insurance.tests import security as insurance_records
 from plugins.mediation.tests.audit_steps import steps as mediation_audit_steps
 from tests.support.fixtures import TEST_PASSWORD
 from tests.support.hours_world import hours_audit_steps
@@ -744,6 +745,8 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
         *reports_audit_steps(client, platform, unit_tree, admin),
         # The mediation plugin's write routes, in the order a dispute goes through them.
         *mediation_audit_steps(client, platform, admin, unit_tree.district),
+        # The insurance plugin's write routes, each on a document others prepared (four eyes).
+        *insurance_records.audit_steps(client, platform, admin, unit_tree),
         # Units and imports last: the merge folds other_village into village.
         (
             "PATCH",

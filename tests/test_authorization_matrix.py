@@ -57,6 +57,7 @@ from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
 from core.volunteers.models import KitIssue, SpecialTeamMembership, TeamMembership, Volunteer
 from core.web.auth import session_cookie_name
+from plugins.insurance.tests import security as insurance_records
 from plugins.mediation.tests import records as mediation_records
 
 pytestmark = pytest.mark.anyio
@@ -444,6 +445,10 @@ class World:
         self._populate_duty()
         self._populate_hours()
         self._populate_mediation()
+        # Plugins whose routes name records: a record of each kind at every unit.
+        self.plugin_ids = insurance_records.populate(
+            platform, list(self.units.values()), city=unit_tree.city
+        )
         self.cookies: dict[int, str] = {}
 
     # tree --------------------------------------------------------------------------------
@@ -900,6 +905,8 @@ def build_request(
                 missing = ", ".join(sorted(lacking)) or None
         elif name == "name":
             values[name] = "sample"
+        elif name in world.plugin_ids:
+            values[name] = world.plugin_ids[name][unit.id]
         else:
             raise AssertionError(f"{route}: no way to fill path parameter {name!r}")
     url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values[m.group(1)]), route.path)

@@ -36,6 +36,7 @@ from core.units.models import Unit, UnitLevel
 from core.units.services import set_plugin_enabled
 from core.volunteers.models import Volunteer
 from core.volunteers.services import enroll
+from plugins.insurance.tests import security as insurance_records
 from plugins.mediation.models import (
     AgreementTerm,
     Assignment,
@@ -187,6 +188,10 @@ class _Registry:
                 )
                 self.parties += sides
             session.commit()
+        # Insurance records with bank accounts, donors and beneficiaries at two units.
+        self.plugin_ids = insurance_records.populate(
+            self.platform, [self.tree.township, self.tree.other_district], city=self.tree.city
+        )
         # Everyone registered below the city volunteers, so the volunteer lists, profiles and
         # pages are scanned with real data too.
         with self.platform.session_factory() as session:
@@ -297,6 +302,11 @@ class _Registry:
         values += [report[key] for report in self.reports for key in ("id_number", "phone")]
         values += [party[key] for party in self.parties for key in ("id_no", "phone")]
         return values + [note["contact"] for note in self.notes]
+        return (
+            values
+            + [note["contact"] for note in self.notes]
+            + list(insurance_records.CLEAR.values())
+        )
 
 
 def _get_routes(app) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
@@ -316,7 +326,9 @@ def _get_routes(app) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
     return sorted(set(routes)), framework
 
 
-def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
+def _urls(
+    platform, path: str, parameters: tuple[str, ...], plugin_ids: dict[str, dict]
+) -> list[str]:
     """The path with its parameters filled with every real id of their kind."""
     with platform.session_factory() as session:
         ids = {
@@ -351,6 +363,7 @@ def _urls(platform, path: str, parameters: tuple[str, ...]) -> list[str]:
                 )
             },
         }
+    ids.update({name: sorted(set(by_unit.values())) for name, by_unit in plugin_ids.items()})
     for name in parameters:
         assert name in ids, f"GET {path}: no ids to fill {name!r} with"
     urls = []
@@ -398,7 +411,7 @@ async def test_no_get_route_shows_a_full_id_or_mobile(
         client.cookies.clear()
         await sign_in(client, account.username, account.password)
         for path, parameters in routes:
-            for url in _urls(platform, path, parameters):
+            for url in _urls(platform, path, parameters, registry.plugin_ids):
                 page = not url.startswith("/api/")
                 response = await client.get(
                     url,

@@ -36,6 +36,7 @@ from core.tasks.assignments import assign
 from core.tasks.models import Assignment, Point, Shift, Task
 from core.units.models import Unit
 from core.units.services import set_plugin_enabled
+from plugins.insurance.tests import security as insurance_records
 from plugins.mediation.tests import records as mediation_records
 from tests.support import databases
 from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
@@ -181,7 +182,12 @@ def test_openapi_operations_fuzzed(app, platform, unit_tree, accounts, admin):
             member.volunteer_id,
         )
         session.commit()
+    # The insurance plugin on, with a record of each kind at two units, so its handlers run.
+    plugin_ids = insurance_records.populate(
+        platform, [unit_tree.district, unit_tree.village], city=unit_tree.city
+    )
     ids = real_ids(platform, mediation)
+    ids.update({name: sorted(set(by_unit.values())) for name, by_unit in plugin_ids.items()})
     callers = [None, "admin", "district_admin"]
 
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)

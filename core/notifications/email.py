@@ -117,7 +117,7 @@ def email_notifications(notification_ids: list[int], context) -> dict:
     settings: Settings = context.settings
     if not settings.smtp_host:
         return {"sent": 0, "skipped": "no smtp host"}
-    base_url = public_url(settings)
+    base_url = settings.base_url
     sent = 0
     client: smtplib.SMTP | None = None
     try:

@@ -17,7 +17,7 @@ from core.tasks.models import Assignment
 from core.units.models import utcnow
 from core.web.deps import PlatformDep, SessionDep, UnitDep
 from core.web.forms import parse_form
-from plugins.insurance import approvals, claims, expenses, incidents
+from plugins.insurance import approvals, claims, expenses, incidents, payments
 from plugins.insurance.api_cover import claim_status_of, take_step
 from plugins.insurance.api_expenses import _receipt
 from plugins.insurance.clock import CHINA, now_or
@@ -111,6 +111,7 @@ def expense_view(
         history=approvals.history(session, "expense", claim.id),
         steps=steps,
         can_pay=can_pay,
+        paid=payments.payments_of(session, "expense", claim.id),
         can_reveal=status == ExpenseStatus.approved
         and principal.can("insurance.payment.reveal", claim.unit_path),
         masked_account=_masked(platform, claim),

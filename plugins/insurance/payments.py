@@ -126,7 +126,7 @@ def reverse_payment(
     The money is back on its source and the commitments are reserved again.
 
     Raises:
-        DomainError: already reversed, or an insurer's payment (409).
+        DomainError: already reversed, or without a ledger entry (409).
     """
     if payment.reversed_at is not None:
         raise DomainError(
@@ -135,7 +135,14 @@ def reverse_payment(
             409,
             [FieldError("payment_id", "already_reversed", str(payment.id))],
         )
-    entry = session.get(ledger.JournalEntry, payment.entry_id)
+    entry = session.get(ledger.JournalEntry, payment.entry_id) if payment.entry_id else None
+    if entry is None:
+        raise DomainError(
+            text("该付款没有记账分录，不能冲销", "This payment has no ledger entry to reverse"),
+            "conflict",
+            409,
+            [FieldError("payment_id", "no_entry", str(payment.id))],
+        )
     reversal = ledger.reverse(
         session,
         entry,

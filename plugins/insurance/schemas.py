@@ -5,10 +5,10 @@ integer fen. Answers show sensitive fields masked; they are seen in clear only t
 reveal routes, with a reason, and only at the step that needs them.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from core.security.present import masked_values
 from plugins.insurance.money import MAX_FEN
@@ -28,8 +28,16 @@ from plugins.insurance.vocab import (
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
 PositiveFen = Annotated[int, Field(gt=0, le=MAX_FEN)]
 Id = Annotated[int, Field(ge=1, le=2**62)]
-Day = Annotated[date, Field(strict=False)]
-Moment = Annotated[datetime, Field(strict=False)]
+Day = Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+Moment = Annotated[
+    AwareDatetime,
+    Field(
+        strict=False,
+        ge=datetime(2000, 1, 1, tzinfo=UTC),
+        le=datetime(2100, 12, 31, tzinfo=UTC),
+        description="An instant with its offset, e.g. 2025-03-01T21:00:00+08:00",
+    ),
+]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Account = Annotated[str, Field(pattern=r"^\d{8,30}$", description="A bank account or card number")]
 
