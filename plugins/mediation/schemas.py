@@ -109,11 +109,15 @@ class MediatorCreate(Input):
 
 
 class MediatorUpdate(Input):
-    """Corrections to a mediator's record."""
+    """Corrections to a mediator's record: only the fields sent change.
+
+    ``term_end`` and ``pre_service_training_on`` may be cleared with ``null``; ``grade`` and
+    ``full_time`` always have a value, so ``null`` is refused for them.
+    """
 
     term_end: Day | None = None
-    grade: lenient(Grade) | None = None
-    full_time: bool | None = None
+    grade: lenient(Grade) = Field(default=None)
+    full_time: bool = Field(default=None)
     pre_service_training_on: Day | None = None
 
 
