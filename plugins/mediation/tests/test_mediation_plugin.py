@@ -117,6 +117,10 @@ def test_hook_handle_event_turns_dispute_reports_into_leads(platform, world):
                 "core.report.submitted", world.unit.id, {"report_id": 42, "category": "crime"}
             ),
         )
+        # Malformed: ignored, never breaking the transaction that emitted it.
+        platform.emit(
+            session, DomainEvent("core.report.submitted", world.unit.id, {"category": "dispute"})
+        )
         session.commit()
         leads = session.exec(select(Lead)).all()
     assert [(lead.report_id, lead.kind, lead.status, lead.unit_id) for lead in leads] == [
