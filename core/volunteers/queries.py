@@ -242,16 +242,6 @@ def make_cursor(sort: Sort, value: Any, last_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def encode_cursor(sort: Sort, row: VolunteerRow) -> str:
-    """The cursor continuing after ``row``."""
-    value: Any = {
-        SortKey.number: row.volunteer.number,
-        SortKey.name: row.volunteer.name,
-        SortKey.registered_at: row.volunteer.registered_at,
-    }[sort.key]
-    return make_cursor(sort, value, row.volunteer.id)
-
-
 def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
     """The sort value and id a cursor continues after; refused if made for another sort."""
     try:
@@ -302,19 +292,22 @@ def district_page(
     sort = Sort.parse(sort)
     page = page or PageRequest()
     keyed = page_query(principal, filters, sort, page, action).subquery("page")
-    order = [keyed.c[1], keyed.c.id]
+    value = keyed.c[1]
+    order = [value, keyed.c.id]
     found = session.exec(
-        select(Volunteer, Person, Unit)
+        select(value, Volunteer, Person, Unit)
         .join_from(keyed, Volunteer, Volunteer.id == keyed.c.id)
         .join(Person, Person.id == Volunteer.person_id)
         .join(Unit, Unit.id == Volunteer.unit_id)
         .order_by(*(column.desc() if sort.descending else column for column in order))
     ).all()
-    more = len(found) > page.size
-    rows = [VolunteerRow(volunteer, person, unit) for volunteer, person, unit in found[: page.size]]
+    rows = [VolunteerRow(volunteer, person, unit) for _, volunteer, person, unit in found]
+    more = len(rows) > page.size
     return VolunteerPage(
-        rows=rows,
-        next_cursor=encode_cursor(sort, rows[-1]) if more and rows else None,
+        rows=rows[: page.size],
+        next_cursor=make_cursor(sort, found[page.size - 1][0], rows[page.size - 1].volunteer.id)
+        if more
+        else None,
         sort=sort,
     )
 

@@ -51,6 +51,7 @@ class Enabled:
         self.known: dict[int, bool] = {}
 
     def __call__(self, path: str) -> bool:
+        """Whether the plugin is on at the unit of ``path``."""
         unit_id = ancestor_ids(path)[-1]
         if unit_id not in self.known:
             unit = self.session.get(Unit, unit_id)

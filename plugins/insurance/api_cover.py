@@ -126,8 +126,8 @@ class PolicyController(Controller):
             scope_rule=data.scope_rule,
             activity_types=data.activity_types,
             lines=[
-                cover.LineInput(l.kind, l.limit_fen, l.deductible_fen, l.ratio_percent)
-                for l in data.lines
+                cover.LineInput(line.kind, line.limit_fen, line.deductible_fen, line.ratio_percent)
+                for line in data.lines
             ],
         )
         session.commit()
@@ -620,9 +620,7 @@ class ClaimController(Controller):
         file_id: RecordId,
         reason: Annotated[str | None, QueryParameter(min_length=2, max_length=300)] = None,
     ) -> Response:
-        """A scanned document; medical ones only for the clerk, with a reason, while the
-        claim is being handled (the read is audited).
-        """
+        """A scanned document (medical ones: the clerk, with a reason, while handled; audited)."""
         claim = within(session, InsuranceClaim, claim_id, unit)
         document = session.exec(
             select(ClaimDocument).where(
@@ -735,7 +733,7 @@ class ClaimController(Controller):
         claim_id: RecordId,
         data: JSONBody[RevealRequest],
     ) -> RevealRead:
-        """Beneficiary, payee account or medical notes in clear while the claim is handled (audited)."""
+        """Beneficiary, account or medical notes in clear while the claim is handled (audited)."""
         claim = within(session, InsuranceClaim, claim_id, unit)
         if claim.status in (ClaimStatus.closed, ClaimStatus.withdrawn):
             raise DomainError(

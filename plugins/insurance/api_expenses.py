@@ -137,7 +137,7 @@ class ExpenseController(Controller):
         expense_id: RecordId,
         data: JSONBody[ExpenseStep],
     ) -> ExpenseRead:
-        """Confirm (leader), review (finance), approve (by amount), return or reject (with a reason)."""
+        """Confirm (leader), review (finance), approve (by amount), return or reject (reason)."""
         claim = _submitted(session, expense_id, unit)
         actor = acting(request, session)
         action = {

@@ -2,7 +2,6 @@
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -19,7 +18,7 @@ from core.volunteers.models import Volunteer
 from core.web.deps import Limit, Offset, PlatformDep, SessionDep, UnitDep
 from plugins.insurance import budgets, config, documents, funding, ledger, payments, reports
 from plugins.insurance.clock import china_day
-from plugins.insurance.export import MEDIA_TYPE, workbook
+from plugins.insurance.export import MEDIA_TYPE, attachment_headers, workbook
 from plugins.insurance.models import (
     Budget,
     Disclosure,
@@ -826,9 +825,7 @@ class ReportController(Controller):
         return Response(
             content,
             media_type=MEDIA_TYPE,
-            headers={
-                "content-disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
-            },
+            headers=attachment_headers(filename),
         )
 
 

@@ -479,7 +479,7 @@ def decide(
     notice_sent: bool = False,
     at: datetime | None = None,
 ) -> InsuranceClaim:
-    """Record the insurer's decision: an amount (not above the claim), or a rejection with its reason."""
+    """Record the insurer's decision: an amount (not above the claim), or a rejection and why."""
     refuse_own(actor, claim.claimant_user_id, claim.claimant_person_id)
     _require(claim, ClaimStatus.with_insurer)
     at = at or utcnow()
@@ -573,8 +573,9 @@ def record_payment(
     bank_ref: str | None,
     at: datetime | None = None,
 ) -> InsuranceClaim:
-    """Agreed → paid: finance records the insurer's payment (never the claimant, never whoever
-    recorded the agreement).
+    """Agreed → paid: finance records the insurer's payment.
+
+    Never the claimant, never whoever recorded the agreement.
     """
     refuse_own(actor, claim.claimant_user_id, claim.claimant_person_id)
     refuse_same_hand(session, actor, "claim", claim.id, "paid")

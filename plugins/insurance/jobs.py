@@ -60,8 +60,10 @@ def _policy(context) -> Policy:
 
 @job("insurance.pre_activity_check")
 def pre_activity_check(now: str | None = None, task_id: int | None = None, context=None) -> int:
-    """Cover for the next 24 hours' assignments (or one task's): enrol under an activity-rule
-    policy, else alert — a blocking alert for a task with personal risk (art. 17).
+    """Cover for the next 24 hours' assignments (or one task's).
+
+    Enrol under an activity-rule policy, else alert — a blocking alert for a task with
+    personal risk (art. 17).
 
     Returns how many assignments lacked cover.
     """
@@ -109,7 +111,8 @@ def pre_activity_check(now: str | None = None, task_id: int | None = None, conte
                     unit_path=assignment.unit_path,
                     zh=f"排班 {assignment.id}：志愿者 {volunteer.number} 在 {days} 无有效意外保险"
                     + ("，有人身危险的任务不得出勤（志愿服务条例第十七条）" if risky else ""),
-                    en=f"Assignment {assignment.id}: volunteer {volunteer.number} has no accident cover on {days}"
+                    en=f"Assignment {assignment.id}: volunteer {volunteer.number} "
+                    f"has no accident cover on {days}"
                     + (" — a task with personal risk may not go ahead (art. 17)" if risky else ""),
                     notify=(LEADER, CLERK),
                     locale=context.settings.default_locale,
@@ -129,6 +132,7 @@ def incident_same_day(now: str | None = None, context=None) -> int:
             select(Incident).where(Incident.reported_same_day.is_(False))
         ).all():
             if enabled(incident.unit_path):
+                day = china_day(incident.occurred_at)
                 raised += raise_alert(
                     session,
                     policy,
@@ -137,8 +141,8 @@ def incident_same_day(now: str | None = None, context=None) -> int:
                     subject_type="incident",
                     subject_id=incident.id,
                     unit_path=incident.unit_path,
-                    zh=f"出险 {incident.id} 未在当日 24 时前报告（{china_day(incident.occurred_at)} 发生）",
-                    en=f"Incident {incident.id} was not reported by midnight of {china_day(incident.occurred_at)}",
+                    zh=f"出险 {incident.id} 未在当日 24 时前报告（{day} 发生）",
+                    en=f"Incident {incident.id} was not reported by midnight of {day}",
                     notify=(LEADER, CLERK),
                     url=f"/units/{incident.unit_id}/insurance/claims",
                     locale=context.settings.default_locale,
@@ -149,8 +153,10 @@ def incident_same_day(now: str | None = None, context=None) -> int:
 
 @job("insurance.claim_clocks")
 def claim_clocks(now: str | None = None, context=None) -> int:
-    """The insurer's clocks: chase at 20 days of insurer time, escalate past 30; payment
-    reminder 7 days after agreement, escalation past 10; a denial notice overdue.
+    """The insurer's clocks, with the unit's days.
+
+    Chase at 20 days of insurer time, escalate past 30; a payment reminder 7 days after the
+    agreement, escalation past 10; a denial notice overdue.
     """
     at = now_or(now)
     policy = _policy(context)
@@ -235,7 +241,7 @@ def claim_clocks(now: str | None = None, context=None) -> int:
                 raised += raise_alert(
                     session,
                     policy,
-                    key=f"claim:{claim.id}:{suffix}:{claim.submitted_to_insurer_at and claim.submitted_to_insurer_at.isoformat()[:19]}",
+                    key=f"claim:{claim.id}:{suffix}:{round_of(claim)}",
                     kind=f"claim_{suffix}",
                     severity=severity,
                     subject_type="claim",
@@ -249,6 +255,12 @@ def claim_clocks(now: str | None = None, context=None) -> int:
                 )
         session.commit()
     return raised
+
+
+def round_of(claim: InsuranceClaim) -> str:
+    """Which round with the insurer a claim is in (a resubmission starts a new one)."""
+    sent = claim.submitted_to_insurer_at
+    return sent.isoformat()[:19] if sent else "-"
 
 
 @job("insurance.limitation_watch")
@@ -267,7 +279,8 @@ def limitation_watch(now: str | None = None, context=None) -> int:
         ).all():
             if not enabled(incident.unit_path):
                 continue
-            left = (incident.limitation_deadline - today).days
+            ends = incident.limitation_deadline
+            left = (ends - today).days
             for threshold in sorted(
                 setting(session, incident.unit_path, LIMITATION_WARN_DAYS, today)
             ):
@@ -280,8 +293,10 @@ def limitation_watch(now: str | None = None, context=None) -> int:
                         subject_type="incident",
                         subject_id=incident.id,
                         unit_path=incident.unit_path,
-                        zh=f"出险 {incident.id} 距索赔时效届满（{incident.limitation_deadline}）还有 {left} 天，尚未申请理赔",
-                        en=f"Incident {incident.id}: {left} days left before the limitation ends ({incident.limitation_deadline}) and no claim",
+                        zh=f"出险 {incident.id} 距索赔时效届满（{ends}）还有 {left} 天，"
+                        "尚未申请理赔",
+                        en=f"Incident {incident.id}: {left} days before the limitation ends "
+                        f"({ends}) and no claim",
                         notify=(CLERK,),
                         locale=context.settings.default_locale,
                     )
@@ -316,8 +331,10 @@ def policy_expiry(now: str | None = None, context=None) -> int:
                         subject_type="policy",
                         subject_id=held.id,
                         unit_path=held.unit_path,
-                        zh=f"保单 {held.policy_no} 将于 {held.period_to} 到期（还有 {left} 天），请办理续保",
-                        en=f"Policy {held.policy_no} ends on {held.period_to} ({left} days); renew it",
+                        zh=f"保单 {held.policy_no} 将于 {held.period_to} 到期"
+                        f"（还有 {left} 天），请办理续保",
+                        en=f"Policy {held.policy_no} ends on {held.period_to} "
+                        f"({left} days); renew it",
                         notify=(CLERK, FINANCE),
                         locale=context.settings.default_locale,
                     )
@@ -353,7 +370,8 @@ def budget_watch(now: str | None = None, context=None) -> int:
                         subject_id=budget.id,
                         unit_path=budget.unit_path,
                         zh=f"{budget.fiscal_year} 年度预算（{budget.category}）执行已达 {percent}%",
-                        en=f"The {budget.fiscal_year} budget ({budget.category}) has reached {percent}%",
+                        en=f"The {budget.fiscal_year} budget ({budget.category}) "
+                        f"has reached {percent}%",
                         notify=(FINANCE,),
                         locale=context.settings.default_locale,
                     )
@@ -380,8 +398,10 @@ def budget_watch(now: str | None = None, context=None) -> int:
                     subject_type="source",
                     subject_id=gift.id,
                     unit_path=gift.unit_path,
-                    zh=f"限定用途捐赠「{gift.name}」将于 {gift.restriction_until} 到期，尚有资金未使用",
-                    en=f"Restricted gift '{gift.name}' ends on {gift.restriction_until} with money unused",
+                    zh=f"限定用途捐赠「{gift.name}」将于 {gift.restriction_until} 到期，"
+                    "尚有资金未使用",
+                    en=f"Restricted gift '{gift.name}' ends on {gift.restriction_until} "
+                    "with money unused",
                     notify=(FINANCE,),
                     locale=context.settings.default_locale,
                 )
@@ -464,9 +484,10 @@ def previous_month(at: datetime) -> str:
 
 @job("insurance.monthly_close")
 def monthly_close(month: str | None = None, context=None) -> int:
-    """Close a month (the previous one by default) for every unit that paid in it: reconcile
-    its payments against their vouchers and entries, close paid reimbursements, freeze the
-    month's figures. Returns how many units were closed now (0 when run again).
+    """Close a month (the previous one by default) for every unit that paid in it.
+
+    Reconcile its payments against their vouchers and entries, close paid reimbursements,
+    freeze the month's figures. Returns how many units were closed now (0 when run again).
     """
     month = month or previous_month(now_or(None))
     year, number = (int(part) for part in month.split("-"))

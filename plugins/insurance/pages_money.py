@@ -1,9 +1,11 @@
-"""Pages of money and records: budgets, reports with charts, sources, policies, rewards,
-compensation referrals, and the unit's rules and standards."""
+"""Pages of money and records.
+
+Budgets, reports with charts, sources, policies, rewards, compensation referrals, and the
+unit's rules and standards.
+"""
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
@@ -20,7 +22,13 @@ from core.web.deps import PlatformDep, SessionDep, UnitDep
 from plugins.insurance import budgets, config, cover, funding, reports, rewards
 from plugins.insurance.api_money import REPORTS, report_rows
 from plugins.insurance.clock import china_day
-from plugins.insurance.export import MEDIA_TYPE, bar_chart, stacked_budget_chart, workbook
+from plugins.insurance.export import (
+    MEDIA_TYPE,
+    attachment_headers,
+    bar_chart,
+    stacked_budget_chart,
+    workbook,
+)
 from plugins.insurance.models import (
     Budget,
     CompensationCase,
@@ -299,9 +307,7 @@ class ReportPages(Controller):
         return Response(
             content,
             media_type=MEDIA_TYPE,
-            headers={
-                "content-disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
-            },
+            headers=attachment_headers(filename),
         )
 
 

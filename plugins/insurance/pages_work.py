@@ -20,7 +20,7 @@ from core.web.forms import parse_form
 from plugins.insurance import approvals, claims, expenses, incidents, payments
 from plugins.insurance.api_cover import claim_status_of, take_step
 from plugins.insurance.api_expenses import _receipt
-from plugins.insurance.clock import CHINA, now_or
+from plugins.insurance.clock import now_or
 from plugins.insurance.models import Alert, ExpenseClaim, Incident, InsuranceClaim
 from plugins.insurance.page_support import back, fen_field, int_field, refusal, render, text_field
 from plugins.insurance.schemas import ClaimStep, IncidentCreate

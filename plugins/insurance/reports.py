@@ -1,6 +1,7 @@
-"""The plugin's reports: claims and timeliness, loss ratio, budget execution, donations and the
-public disclosure, registers of rewards and reimbursements, the per-volunteer statement and
-the audit pack. Each returns plain rows (dicts) that pages chart and workbooks list.
+"""The plugin's reports, each as plain rows (dicts) that pages chart and workbooks list.
+
+Claims and timeliness, loss ratio, budget execution, donations and the public disclosure,
+registers of rewards and reimbursements, the per-volunteer statement and the audit pack.
 """
 
 from collections import defaultdict

@@ -375,7 +375,7 @@ def approve_platform_aid(
     payee_account: str | None,
     now: datetime | None = None,
 ) -> CompensationCase:
-    """After the department decided, the platform's own aid is approved by amount (budget reserved)."""
+    """After the department decided, approve the platform's own aid by amount (budget reserved)."""
     _need(actor.principal, "insurance.reward.approve", case.unit_path)
     _require_case(case, CompensationStatus.dept_decided)
     if amount_fen <= 0:

@@ -620,7 +620,9 @@ class CompensationCreate(Strict):
 
 
 class CompensationStep(Strict):
-    """``decision`` (``dept``, ``doc_no``, ``amount_fen``), ``paid_by_dept``, ``approve_aid``
+    """One step of a compensation case.
+
+    ``decision`` (``dept``, ``doc_no``, ``amount_fen``), ``paid_by_dept``, ``approve_aid``
     (``amount_fen``, ``payee_account``), ``close``.
     """
 
@@ -766,7 +768,9 @@ class MyExpenseRef(Strict):
 
 
 class ExpenseStep(Strict):
-    """``confirm`` (leader), ``review`` (finance; ``sanctioned`` line id → fen), ``approve``
+    """One step of a reimbursement.
+
+    ``confirm`` (leader), ``review`` (finance; ``sanctioned`` line id → fen), ``approve``
     (by amount), ``return`` / ``reject`` (``reason``).
     """
 

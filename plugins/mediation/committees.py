@@ -274,6 +274,20 @@ def appoint(
     return mediator
 
 
+def update_mediator(mediator: Mediator, changes: dict) -> Mediator:
+    """Correct a mediator's term, grade or training date (only the keys given)."""
+    for key, value in changes.items():
+        setattr(mediator, key, value)
+    if mediator.term_end is not None and mediator.term_end <= mediator.appointed_on:
+        raise _invalid(
+            "term_end",
+            "before_start",
+            "任期届满日应晚于聘任日",
+            "The term must end after it starts",
+        )
+    return mediator
+
+
 def change_status(
     mediator: Mediator,
     status: MediatorStatus,

@@ -7,17 +7,19 @@ category ``dispute`` become leads (one per report, however often the event is de
 Collectors see their own leads and the status of the disputes they led to — never parties.
 """
 
+import logging
 from datetime import date
 
 from sqlmodel import Session, select
 
 from core.accounts.principal import Principal
 from core.contributions import DomainEvent
-from core.errors import DomainError
 from plugins.mediation import clock
 from plugins.mediation.cases import Registration, refused, register
 from plugins.mediation.models import Committee, Dispute, Lead
 from plugins.mediation.vocab import LeadKind, LeadStatus, Risk, Source
+
+log = logging.getLogger(__name__)
 
 REPORT_EVENT = "core.report.submitted"
 DISPUTE_CATEGORY = "dispute"
@@ -139,7 +141,9 @@ def lead_from_report(session: Session, event: DomainEvent, unit_path: str) -> Le
         return None
     report_id = event.payload.get("report_id")
     if not isinstance(report_id, int):
-        raise DomainError(f"{REPORT_EVENT} without an integer report_id", "invalid_event", 400)
+        # The event is core's; a malformed one must not undo the report that caused it.
+        log.warning("%s without an integer report_id: %r", REPORT_EVENT, event.payload)
+        return None
     existing = session.exec(select(Lead).where(Lead.report_id == report_id)).first()
     if existing is not None:
         return existing

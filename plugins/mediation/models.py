@@ -162,7 +162,7 @@ class Dispute(SQLModel, table=True):
     category: str = Field(max_length=32)
     summary: str = Field(sa_type=Encrypted())
     claims: str | None = Field(default=None, sa_type=Encrypted())
-    amount_involved_fen: int | None = Field(default=None, ge=0)
+    amount_involved_fen: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)
     people_involved: int = Field(default=2, ge=1)
     risk_level: Risk = Field(default=Risk.none, sa_type=STR16)
     risk_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -406,7 +406,7 @@ class AgreementTerm(SQLModel, table=True):
     obligor_party_id: int = Field(foreign_key="mediation_party.id")
     obligee_party_id: int | None = Field(default=None, foreign_key="mediation_party.id")
     content: str = Field(sa_type=Encrypted())
-    amount_fen: int | None = Field(default=None, ge=0)
+    amount_fen: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)
     method: str | None = Field(default=None, max_length=100)
     place: str | None = Field(default=None, max_length=200)
     due_on: date | None = None
@@ -441,7 +441,7 @@ class Performance(SQLModel, table=True):
     unit_path: str = _path()
     event: TermEvent = Field(sa_type=STR16)
     on: date
-    amount_fen: int | None = Field(default=None, ge=0)
+    amount_fen: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)
     proof_id: int | None = Field(default=None, foreign_key="mediation_attachment.id")
     note: str | None = Field(default=None, max_length=500)
     recorded_by_user_id: int | None = Field(default=None, foreign_key="user_account.id")

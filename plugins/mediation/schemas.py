@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from plugins.mediation import clock
 from plugins.mediation.vocab import (
     AgreementForm,
     Appointment,
@@ -38,6 +39,11 @@ def _printable(value: str | None) -> str | None:
     return value
 
 
+def _in_china(value: datetime) -> datetime:
+    """A time given without an offset is China's (UTC+8)."""
+    return value if value.tzinfo else value.replace(tzinfo=clock.CHINA)
+
+
 def _text(max_length: int, min_length: int = 0):
     return Annotated[
         str, Field(min_length=min_length, max_length=max_length), AfterValidator(_printable)
@@ -51,7 +57,7 @@ Long = _text(5000, 1)
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Fen = Annotated[int, Field(ge=0, le=10**13)]
 Day = Annotated[date, Field(strict=False)]
-Moment = Annotated[datetime, Field(strict=False)]
+Moment = Annotated[datetime, Field(strict=False), AfterValidator(_in_china)]
 Category = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
 STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -109,11 +115,15 @@ class MediatorCreate(Input):
 
 
 class MediatorUpdate(Input):
-    """Corrections to a mediator's record."""
+    """Corrections to a mediator's record: only the fields sent change.
+
+    ``term_end`` and ``pre_service_training_on`` may be cleared with ``null``; ``grade`` and
+    ``full_time`` always have a value, so ``null`` is refused for them.
+    """
 
     term_end: Day | None = None
-    grade: lenient(Grade) | None = None
-    full_time: bool | None = None
+    grade: lenient(Grade) = Field(default=None)
+    full_time: bool = Field(default=None)
     pre_service_training_on: Day | None = None
 
 

@@ -31,7 +31,7 @@ def page(world, unit="district"):
 
 @pytest.fixture
 def filled(platform, world):
-    from plugins.insurance import claims, cover, expenses, incidents
+    from plugins.insurance import claims, expenses, incidents
 
     with platform.session_factory() as session:
         active_budget(session, world, category=Category.reimbursement, amount_fen=500_000)

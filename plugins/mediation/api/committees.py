@@ -271,8 +271,7 @@ class MediatorController(Controller):
     ) -> MediatorRead:
         """Correct a mediator's term, grade or training date."""
         mediator = within(session, Mediator, mediator_id, unit)
-        for key, value in data.model_dump(exclude_unset=True).items():
-            setattr(mediator, key, value)
+        committees.update_mediator(mediator, data.model_dump(exclude_unset=True))
         session.add(mediator)
         session.commit()
         return mediator_read(mediator, session.get(Person, mediator.person_id))

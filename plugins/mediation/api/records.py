@@ -21,6 +21,7 @@ from core.files.models import StoredFile
 from core.i18n import text
 from core.units.models import Unit
 from core.web.deps import SessionDep, UnitDep
+from core.web.forms import parse_form
 from plugins.mediation import agreements, casefile, clock, documents, records
 from plugins.mediation.access import child_of, sees_details
 from plugins.mediation.api.common import after_step, caller, dispute_at
@@ -178,9 +179,12 @@ class RecordController(Controller):
         if not isinstance(data.file, UploadFile):
             message = text("请选择要上传的文件", "Choose a file to upload")
             raise DomainError(message, "invalid", 400, [FieldError("file", "missing", message)])
-        meta = UploadMeta.model_validate(
-            {"purpose": data.purpose, "description": data.description or None}, strict=False
+        meta, errors = parse_form(
+            UploadMeta, {"purpose": data.purpose, "description": data.description or ""}
         )
+        if meta is None:
+            message = text("提交的数据有误", "The submitted data is invalid")
+            raise DomainError(message, "validation_failed", 400, errors)
         data.file.file.seek(0)
         records.store_upload(
             session,

@@ -117,6 +117,10 @@ def test_hook_handle_event_turns_dispute_reports_into_leads(platform, world):
                 "core.report.submitted", world.unit.id, {"report_id": 42, "category": "crime"}
             ),
         )
+        # Malformed: ignored, never breaking the transaction that emitted it.
+        platform.emit(
+            session, DomainEvent("core.report.submitted", world.unit.id, {"category": "dispute"})
+        )
         session.commit()
         leads = session.exec(select(Lead)).all()
     assert [(lead.report_id, lead.kind, lead.status, lead.unit_id) for lead in leads] == [
@@ -364,3 +368,15 @@ def test_no_table_of_the_plugin_has_a_fee_field(platform):
         for column in model.__table__.columns
     }
     assert not {name for name in columns if "fee" in name or "charge" in name}
+
+
+async def test_mediator_corrections_keep_the_record_whole(flow, world):
+    path = f"/mediators/{world.other_mediator.id}"
+    for body in ({"grade": None}, {"full_time": None}):
+        response = await flow.call(world.officer, "PATCH", path, body)
+        assert response.status_code == 400, response.text
+    before_start = await flow.call(world.officer, "PATCH", path, {"term_end": "2023-12-31"})
+    assert before_start.status_code == 400
+    assert before_start.json()["errors"][0]["rule"] == "before_start"
+    changed = await flow.ok(world.officer, "PATCH", path, {"grade": "chief", "term_end": None})
+    assert changed["grade"] == "chief" and changed["term_end"] is None

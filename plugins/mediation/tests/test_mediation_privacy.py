@@ -228,6 +228,13 @@ async def test_files_of_a_case_only_for_those_on_it_and_each_read_audited(
         headers=flow.world.mediator_account.headers,
     )
     assert fake.status_code == 400 and fake.json()["errors"][0]["rule"] == "file_type"
+    odd = await flow.client.post(
+        f"{flow.base}/disputes/{case['id']}/attachments",
+        files={"file": ("证据.png", PNG, "image/png")},
+        data={"purpose": "whatever"},
+        headers=flow.world.mediator_account.headers,
+    )
+    assert odd.status_code == 400 and odd.json()["errors"][0]["field"] == "purpose"
 
 
 async def test_reveal_is_the_only_way_to_clear_identity_and_is_audited(flow, platform):

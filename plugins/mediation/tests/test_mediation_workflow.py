@@ -535,3 +535,22 @@ async def test_a_director_assigned_as_mediator_takes_mediator_steps(flow, platfo
         {"other_routes_told": True},
     )
     assert done["status"] == "failed"
+
+
+async def test_a_session_time_without_offset_is_chinas_and_sessions_are_private(flow, set_clock):
+    set_clock(date(2033, 6, 1), hour=12)
+    case = await flow.in_mediation()
+    path = f"/disputes/{case['id']}/sessions"
+    body = {"held_at": "2033-06-01T09:00:00", "place": "调解室", "summary": "首次调解"}
+    done = await flow.ok(flow.world.mediator_account, "POST", path, body)
+    session = done["sessions"][0]
+    assert session["held_at"].startswith("2033-06-01T01:00:00") and session["public"] is False
+    future = await flow.call(
+        flow.world.mediator_account, "POST", path, {**body, "held_at": "2033-06-01T13:00:00"}
+    )
+    assert future.status_code == 400
+    # Public only with both confirmations, and never over a party's objection.
+    public = {**body, "public": True, "no_party_objects": True}
+    refused(await flow.call(flow.world.mediator_account, "POST", path, public), 409)
+    public["no_secret_involved"] = True
+    assert (await flow.ok(flow.world.mediator_account, "POST", path, public))["sessions"]

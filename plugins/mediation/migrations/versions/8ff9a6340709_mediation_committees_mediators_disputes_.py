@@ -1,8 +1,8 @@
 """mediation: committees, mediators, disputes and their records
 
-Revision ID: 104abcfcfaef
+Revision ID: 8ff9a6340709
 Revises: 
-Create Date: 2026-11-29 04:37:06.368314
+Create Date: 2026-11-29 06:36:56.698168
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '104abcfcfaef'
+revision: str = '8ff9a6340709'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('mediation',)
 depends_on: str | Sequence[str] | None = 'dff1ed521675'
@@ -158,7 +158,7 @@ def upgrade() -> None:
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('claims', sa.Text(), nullable=True),
-    sa.Column('amount_involved_fen', sa.Integer(), nullable=True),
+    sa.Column('amount_involved_fen', sa.BigInteger(), nullable=True),
     sa.Column('people_involved', sa.Integer(), nullable=False),
     sa.Column('risk_level', sa.String(length=16), nullable=False),
     sa.Column('risk_changed_at', sa.DateTime(timezone=True), nullable=False),
@@ -386,7 +386,7 @@ def upgrade() -> None:
     sa.Column('obligor_party_id', sa.Integer(), nullable=False),
     sa.Column('obligee_party_id', sa.Integer(), nullable=True),
     sa.Column('content', sa.Text(), nullable=False),
-    sa.Column('amount_fen', sa.Integer(), nullable=True),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=True),
     sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=True),
@@ -536,7 +536,7 @@ def upgrade() -> None:
     sa.Column('unit_path', sa.String(length=400).with_variant(sa.String(length=400, collation='C'), 'postgresql'), nullable=False),
     sa.Column('event', sa.String(length=16), nullable=False),
     sa.Column('on', sa.Date(), nullable=False),
-    sa.Column('amount_fen', sa.Integer(), nullable=True),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=True),
     sa.Column('proof_id', sa.Integer(), nullable=True),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('recorded_by_user_id', sa.Integer(), nullable=True),
