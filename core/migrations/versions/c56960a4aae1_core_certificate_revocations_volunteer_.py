@@ -1,7 +1,7 @@
 """core: certificate revocations, volunteer transfers
 
 Revision ID: c56960a4aae1
-Revises: dff1ed521675
+Revises: b3b8ee7da8fb
 Create Date: 2026-11-29 04:27:27.220680
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'c56960a4aae1'
-down_revision: str | Sequence[str] | None = 'dff1ed521675'
+down_revision: str | Sequence[str] | None = "b3b8ee7da8fb"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
