@@ -21,14 +21,16 @@ matches the entries.
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from core.audit.models import AuditEntry
-from core.audit.recorder import record, value_masker
+from core.audit.recorder import canonical_at, record, value_masker
 
 BULK_EVENT = "bulk_insert"
 
@@ -90,6 +92,7 @@ def _copy(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id
     dialect = session.get_bind().dialect
+    keys = [column.key for column in table.columns]
     converters = _converters(table, dialect)
     names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in table.columns)
     statement = f"COPY {table.name} ({names}) FROM STDIN"
@@ -97,28 +100,27 @@ def _copy(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row(
-                    [
-                        value if convert is None or value is None else convert(value)
-                        for key, convert in converters
-                        for value in (row.get(key),)
-                    ]
-                )
+                values = [row.get(key) for key in keys]
+                for position, convert in converters:
+                    if values[position] is not None:
+                        values[position] = convert(values[position])
+                copy.write_row(values)
     except dialect.loaded_dbapi.IntegrityError as error:
         # As SQLAlchemy reports it for any statement, so callers handle one kind of error.
         raise sa.exc.IntegrityError(statement, None, error) from error
 
 
 @functools.cache
-def _converters(table: sa.Table, dialect: sa.Dialect) -> list[tuple[str, Any]]:
-    """Per column, how a value is sent as an INSERT would bind it (encrypted, JSON as text …).
+def _converters(table: sa.Table, dialect: sa.Dialect) -> list[tuple[int, Callable[[Any], Any]]]:
+    """By position, the columns whose values go through their type before being sent.
 
-    Made once per table and dialect: building a type's processor costs more than using it.
+    As an INSERT would bind them: encrypted, JSON as text …; made once per table and
+    dialect, since building a type's processor costs more than using it.
     """
-    return [
-        (column.key, column.type.dialect_impl(dialect).bind_processor(dialect))
-        for column in table.columns
-    ]
+    processors = (
+        column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns
+    )
+    return [(position, process) for position, process in enumerate(processors) if process]
 
 
 class BulkWrite:
@@ -139,20 +141,16 @@ class BulkWrite:
         self.object_id = object_id
         self.detail = detail
         self._lines: dict[str, list[tuple[int, bytes]]] = {}
-        self._path: str | None = None
+        self._paths: set[str] = set()
 
     def insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
         """Write ``rows`` into ``table`` (:func:`insert_rows`) and account for them."""
         if not rows:
             return
         insert_rows(self.session, table, rows)
-        lines = self._lines.setdefault(table.name, [])
         snapshot = _snapshotter(self.session, table)
-        for row in rows:
-            lines.append((row["id"], snapshot(row)))
-            path = row.get("unit_path")
-            if path:
-                self._path = path if self._path is None else _common_path(self._path, path)
+        self._lines.setdefault(table.name, []).extend((row["id"], snapshot(row)) for row in rows)
+        self._paths.update(row["unit_path"] for row in rows if row.get("unit_path"))
 
     def record(self, count: int) -> None:
         """Add the entry to the transaction; nothing when no row was written.
@@ -170,7 +168,7 @@ class BulkWrite:
             BULK_EVENT,
             object_type=self.object_type,
             object_id=self.object_id,
-            unit_path=self._path or None,
+            unit_path=_common_path(self._paths),
             after={
                 **self.detail,
                 "count": count,
@@ -202,16 +200,27 @@ def rows_digest(session: Session, ids: dict[str, Runs]) -> str:
 def _snapshotter(session: Session, table: sa.Table) -> Callable[[dict[str, Any]], bytes]:
     """One row's audited values as one canonical line.
 
-    The values are those a per-row entry would hold (masked, hidden), as a JSON list in the
-    table's column order.
+    The values are masked and hidden as a per-row entry would hold them, and written as a
+    JSON list in the table's column order (timestamps as the chain writes them).
     """
-    maskers = [(column.key, value_masker(session, table.name, column)) for column in table.columns]
+    keys = [column.key for column in table.columns]
+    maskers = [
+        (position, masker)
+        for position, column in enumerate(table.columns)
+        if (masker := value_masker(session, table.name, column)) is not None
+    ]
 
     def line(row: dict[str, Any]) -> bytes:
-        values = [masked(row.get(key)) for key, masked in maskers]
-        return json.dumps(values, ensure_ascii=False, default=str).encode()
+        values = [row.get(key) for key in keys]
+        for position, masker in maskers:
+            values[position] = masker(values[position])
+        return json.dumps(values, ensure_ascii=False, default=_canonical).encode()
 
     return line
+
+
+def _canonical(value: Any) -> str:
+    return canonical_at(value) if isinstance(value, datetime) else str(value)
 
 
 def _digest(lines: dict[str, list[tuple[int, bytes]]]) -> str:
@@ -224,11 +233,9 @@ def _digest(lines: dict[str, list[tuple[int, bytes]]]) -> str:
     return total.hexdigest()
 
 
-def _common_path(left: str, right: str) -> str:
-    """The deepest unit path both paths lie under."""
-    common = []
-    for a, b in zip(left.split("."), right.split("."), strict=False):
-        if a != b or not a:
-            break
-        common.append(a)
-    return ".".join(common) + "." if common else ""
+def _common_path(paths: set[str]) -> str | None:
+    """The deepest unit path all ``paths`` lie under (None for none)."""
+    if not paths:
+        return None
+    common = os.path.commonprefix(sorted(paths))
+    return common[: common.rfind(".") + 1] or None

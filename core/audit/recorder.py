@@ -134,14 +134,14 @@ def _audited(instance: object) -> bool:
     )
 
 
-def value_masker(session: Session, table: str, column: sa.Column) -> Callable[[Any], Any]:
-    """How a value of ``column`` is written into the trail: masked, hidden, or as text."""
+def value_masker(session: Session, table: str, column: sa.Column) -> Callable[[Any], Any] | None:
+    """How a value of ``column`` is masked or hidden in the trail; None if it is kept."""
     kind = session.info.get(SENSITIVE, {}).get((table, column.key))
     if kind:
         return lambda value: None if value is None else mask(kind, str(value))
     if isinstance(column.type, Encrypted) or column.key in _SECRET_COLUMNS:
         return lambda value: None if value is None else SECRET
-    return _plain
+    return None
 
 
 _PRIMITIVE = frozenset({type(None), bool, int, float, str})
@@ -156,7 +156,8 @@ def _plain(value: Any) -> Any:
 
 
 def _value(session: Session, table: str, column: sa.Column, value: Any) -> Any:
-    return value_masker(session, table, column)(value)
+    masker = value_masker(session, table, column)
+    return masker(value) if masker else _plain(value)
 
 
 _SECRET_COLUMNS = {"password_hash", "token_hash"}

@@ -1,5 +1,6 @@
 """Resident identity numbers (GB 11643-1999) and mainland mobile numbers."""
 
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +37,9 @@ class IdNumberError(ValueError):
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
-    return CHECK_CHARACTERS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
+    if len(first17) != len(WEIGHTS):
+        raise ValueError(f"{first17!r} is not 17 digits")
+    return CHECK_CHARACTERS[sum(map(operator.mul, map(int, first17), WEIGHTS)) % 11]
 
 
 def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:

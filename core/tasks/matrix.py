@@ -23,6 +23,7 @@ from core.accounts.principal import Principal
 from core.contributions import Label
 from core.hours.models import HoursEntry
 from core.people.models import Person
+from core.people.taxonomy import SKILLS
 from core.platform import Platform
 from core.tasks.assignments import DISPATCH_DEPTHS
 from core.tasks.eligibility import Finding, check_eligibility, shift_context
@@ -266,8 +267,6 @@ class Suggestion:
 
     def reasons(self) -> list[Label]:
         """The rank explained, one short reason each."""
-        from core.people.taxonomy import SKILLS
-
         reasons = []
         if self.skills:
             zh = "、".join(SKILLS[s].zh if s in SKILLS else s for s in self.skills)

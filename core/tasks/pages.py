@@ -23,7 +23,7 @@ from core.tasks import assignments as staffing
 from core.tasks import services, shifts, views
 from core.tasks.matrix import duty_matrix, slot_label, suggest, week_start
 from core.tasks.models import Assignment, Point, Shift, Task, TaskStatus
-from core.tasks.permissions import ASSIGN, DISPATCH, MANAGE, READ, SIGNUP
+from core.tasks.permissions import ASSIGN, DISPATCH, MANAGE, PUBLISH, READ, SIGNUP
 from core.tasks.queries import open_shifts, task_list, unit_assignments
 from core.tasks.rules import LOCAL_TIME, local_midnight
 from core.tasks.schemas import (
@@ -465,7 +465,7 @@ class TaskPages(Controller):
 
         return self._act(request, session, platform, task_id, rule.action, run)
 
-    @post("/publication", sync_to_thread=True, opt={"action": "core.task.publish"})
+    @post("/publication", sync_to_thread=True, opt={"action": PUBLISH})
     def publish(
         self, request: Request, session: SessionDep, platform: PlatformDep, task_id: FromPath[int]
     ) -> Response:
@@ -486,7 +486,7 @@ class TaskPages(Controller):
         """完成."""
         return self._transition(request, session, platform, task_id, "complete")
 
-    @post("/cancellation", sync_to_thread=True, opt={"action": "core.task.publish"})
+    @post("/cancellation", sync_to_thread=True, opt={"action": PUBLISH})
     def cancel(
         self,
         request: Request,

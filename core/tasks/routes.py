@@ -12,8 +12,12 @@ from typing import Annotated
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlmodel import select
 
 from core.access import get_scoped
+from core.errors import DomainError, FieldError
+from core.i18n import text
+from core.people.models import Person
 from core.tasks import assignments as staffing
 from core.tasks import services, shifts, views
 from core.tasks.matrix import duty_matrix, suggest, week_start
@@ -112,8 +116,6 @@ class UnitTaskController(Controller):
     @get("/points", sync_to_thread=True, operation_id="ListPoints", opt={"action": READ})
     def list_points(self, session: SessionDep, unit: UnitDep) -> list[PointRead]:
         """The unit's points."""
-        from sqlmodel import select
-
         rows = session.exec(
             select(Point).where(Point.unit_id == unit.id).order_by(Point.name, Point.id)
         ).all()
@@ -207,9 +209,6 @@ class TaskController(Controller):
         parent = get_scoped(session, Task, task_id, principal, MANAGE)
         unit = session.get(Unit, data.unit_id)
         if unit is None:
-            from core.errors import DomainError, FieldError
-            from core.i18n import text
-
             raise DomainError(
                 text("没有这个单位", "No such unit"),
                 "validation_failed",
@@ -459,8 +458,6 @@ class ShiftController(Controller):
 
 
 def _one(session, assignment: Assignment) -> AssignmentRead:
-    from core.people.models import Person
-
     person = session.get(Person, assignment.person_id)
     home = session.get(Unit, assignment.home_unit_id)
     return views.assignment_read(assignment, person.name, home.name)

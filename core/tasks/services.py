@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from core.accounts.models import User
 from core.contributions import DomainEvent, Label, TaskType
 from core.errors import DomainError, FieldError
 from core.i18n import text
@@ -460,7 +461,7 @@ def _children_inside(session: Session, task: Task) -> list[FieldError]:
 
 
 def _shifts_inside(session: Session, task: Task) -> list[FieldError]:
-    from core.tasks.shifts import task_window
+    from core.tasks.shifts import task_window  # shifts builds on this module
 
     low, high = task_window(task)
     outside = session.exec(
@@ -608,7 +609,7 @@ def _move(
 def _cancel_below(
     platform: Platform, session: Session, task: Task, by_user_id: int | None, reason: str
 ) -> None:
-    from core.tasks.assignments import cancel_holding
+    from core.tasks.assignments import cancel_holding  # assignments builds on this module
 
     for child in session.exec(
         select(Task).where(Task.parent_id == task.id, col(Task.status).in_(list(OPEN_STATUSES)))
@@ -725,8 +726,6 @@ def _chunks(items: list[int], size: int):
 
 def steps_of(session: Session, task: Task) -> list[tuple[TaskStep, str | None]]:
     """The task's status changes, oldest first, with who made each."""
-    from core.accounts.models import User
-
     return list(
         session.exec(
             select(TaskStep, User.display_name)

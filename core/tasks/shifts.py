@@ -340,7 +340,7 @@ def cancel_shift(
     Raises:
         DomainError: no reason (400), or the shift is already cancelled (409).
     """
-    from core.tasks.assignments import cancel_holding
+    from core.tasks.assignments import cancel_holding  # assignments builds on this module
 
     cleaned = (reason or "").strip()[:500]
     if not cleaned:

@@ -8,7 +8,7 @@ reveal routes, with a reason, and only at the step that needs them.
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from core.security.present import masked_values
 from plugins.insurance.money import MAX_FEN
@@ -28,15 +28,25 @@ from plugins.insurance.vocab import (
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
 PositiveFen = Annotated[int, Field(gt=0, le=MAX_FEN)]
 Id = Annotated[int, Field(ge=1, le=2**62)]
-Day = Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _day_in_range(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError("must lie between 2000-01-01 and 2100-12-31")
+    return value
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    _day_in_range(value.astimezone(UTC).date())
+    return value
+
+
+Day = Annotated[date, Field(strict=False), AfterValidator(_day_in_range)]
 Moment = Annotated[
     AwareDatetime,
-    Field(
-        strict=False,
-        ge=datetime(2000, 1, 1, tzinfo=UTC),
-        le=datetime(2100, 12, 31, tzinfo=UTC),
-        description="An instant with its offset, e.g. 2025-03-01T21:00:00+08:00",
-    ),
+    Field(strict=False, description="An instant with its offset, e.g. 2025-03-01T21:00:00+08:00"),
+    AfterValidator(_moment_in_range),
 ]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Account = Annotated[str, Field(pattern=r"^\d{8,30}$", description="A bank account or card number")]
