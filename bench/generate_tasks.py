@@ -8,7 +8,7 @@ shared ``pingan_bench``. Steps, all with psycopg's ``COPY … FROM STDIN``:
 1. units, 1,000,000 people, volunteers and memberships exactly as ``bench/generate.py`` makes
    them (its functions, reused), then each person's date of birth (ages 25–71) and skills
    (a fifth ``security``, a seventh ``first_aid``);
-2. duty in the busiest 中队 of the city: whole townships, taken in path order, until their
+2. duty in whole townships (中队), taken in path order, until their
    villages hold 100,000 shifts — every village a patrol task over six weeks (the four
    before this week, this week and the next) with two points, each point two shifts a day
    (08:00–10:00 and 19:00–21:00, China time), minimum 8 and maximum 12 people;
