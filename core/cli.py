@@ -483,8 +483,15 @@ def main() -> None:
     except StartupError as error:
         click.echo(f"pingan: cannot start: {error}", err=True)
         sys.exit(2)
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         cli(obj=CliState(settings=settings, pm=pm), prog_name="pingan")
     except StartupError as error:
         click.echo(f"pingan: cannot start: {error}", err=True)
         sys.exit(2)
+    except (OperationalError, ProgrammingError) as error:
+        # Most often a new database, or one older than this release: say what to do.
+        click.echo(f"pingan: database error: {error.orig}", err=True)
+        click.echo("pingan: if the database is new or behind, run: pingan db upgrade", err=True)
+        sys.exit(1)

@@ -21,11 +21,16 @@ current_locale: ContextVar[str] = ContextVar("pingan_locale", default="zh")
 
 
 def load_translations(folders: Iterable[Path]) -> dict[str, NullTranslations]:
-    """Locale → merged translations of every ``translations`` folder given."""
+    """Locale → merged translations of every ``translations`` folder given.
+
+    Where two folders translate the same text, the earlier folder's wording wins (core's
+    comes first), so a plugin's catalogue cannot change what core's pages say.
+    """
     merged: dict[str, NullTranslations] = {"zh": NullTranslations()}
+    folders = list(folders)
     for locale in LOCALES[1:]:
         combined = Translations()
-        for folder in folders:
+        for folder in reversed(folders):
             for po_file in sorted((folder / locale / "LC_MESSAGES").glob("*.po")):
                 with po_file.open("rb") as po:
                     catalog = read_po(po, locale=locale)

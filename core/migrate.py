@@ -148,6 +148,8 @@ def revision(engine: Engine, plugins: Plugins, owner: str, message: str) -> Path
     """
     if owner != CORE and owner not in plugins.names:
         raise MigrationError(f"no loaded plugin named {owner!r}")
+    if plugins.folder(owner) is None:
+        raise MigrationError(f"plugin {owner!r} has no folder of its own to hold migrations")
     config = alembic_config(plugins)
     config.attributes["owners"] = {owner}
     has_branch = owner in branches(plugins)

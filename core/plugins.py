@@ -235,11 +235,13 @@ class Plugins:
         """The ``META`` of a loaded plugin."""
         return self.module(name).META
 
-    def folder(self, name: str) -> Path:
-        """The folder of a loaded plugin's hook module (``core`` for core's own)."""
+    def folder(self, name: str) -> Path | None:
+        """The folder of a loaded plugin's hook module (``core`` for core's own); None for
+        a plugin registered as an object rather than a module file (it brings no files)."""
         if name == CORE:
             return Path(core.__file__).parent
-        return Path(self.module(name).__file__).parent
+        source = getattr(self.module(name), "__file__", None)
+        return Path(source).parent if source else None
 
     def hooks_implemented(self, name: str) -> list[str]:
         """Names of the hooks a loaded plugin implements."""
@@ -249,9 +251,9 @@ class Plugins:
         """Owner → ``relative`` folder, for core and each loaded plugin that has one."""
         found = {}
         for owner in [CORE, *self.names]:
-            path = self.folder(owner) / relative
-            if path.is_dir():
-                found[owner] = path
+            folder = self.folder(owner)
+            if folder is not None and (folder / relative).is_dir():
+                found[owner] = folder / relative
         return found
 
     def migration_folders(self) -> dict[str, Path]:

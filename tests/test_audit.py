@@ -267,7 +267,27 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
     unit_sheet = workbook(
         [["代码", "名称", "层级", "上级代码"], ["500103077", "审计街道", "街道", "500103"]]
     )
-    steps = [
+
+    def as_own(person_id: int | None, group: list[tuple]) -> list[tuple]:
+        """The group's steps, each run with the admin's own person record set to ``person_id``:
+        every group was prepared with its own (a trainee, a volunteer, a mediator, an insured)."""
+
+        async def run(call):
+            with platform.session_factory() as session:
+                user = session.get(User, admin.user_id)
+                user.person_id = person_id
+                session.add(user)
+                session.commit()
+            return await call()
+
+        return [(m, p, s, lambda call=call: run(call)) for m, p, s, call in group]
+
+    def prepared(group: list[tuple]) -> list[tuple]:
+        """A group whose preparation just chose the admin's own person record."""
+        with platform.session_factory() as session:
+            return as_own(session.get(User, admin.user_id).person_id, group)
+
+    core_steps = [
         (
             "POST",
             "/api/v1/auth/token",
@@ -737,16 +757,19 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
                 headers=admin.headers,
             ),
         ),
+    ]
+    steps = [
+        *as_own(ids["trainee"], core_steps),
         # Check-in, hours, corrections, record certificates, calendar and e-mail.
-        *hours_audit_steps(client, platform, unit_tree, admin, NEW_PASSWORD),
+        *prepared(hours_audit_steps(client, platform, unit_tree, admin, NEW_PASSWORD)),
         # Tasks, points, shifts and assignments: a task's whole flow.
-        *tasks_audit_steps(client, platform, unit_tree, admin),
+        *prepared(tasks_audit_steps(client, platform, unit_tree, admin)),
         # Reports: submitted, triaged, referred, closed, the reporter revealed; unit settings.
-        *reports_audit_steps(client, platform, unit_tree, admin),
+        *prepared(reports_audit_steps(client, platform, unit_tree, admin)),
         # The mediation plugin's write routes, in the order a dispute goes through them.
-        *mediation_audit_steps(client, platform, admin, unit_tree.district),
+        *prepared(mediation_audit_steps(client, platform, admin, unit_tree.district)),
         # The insurance plugin's write routes, each on a document others prepared (four eyes).
-        *insurance_records.audit_steps(client, platform, admin, unit_tree),
+        *prepared(insurance_records.audit_steps(client, platform, admin, unit_tree)),
         # Units and imports last: the merge folds other_village into village.
         (
             "PATCH",
@@ -831,7 +854,9 @@ async def test_every_write_route_of_the_api_leaves_an_audit_entry_naming_the_use
         elif path == "/api/v1/people":
             ids["person"] = body["id"]
         elif path == "/api/v1/units/{unit_id:int}/training/enrolments":
-            ids["attending"] = body["enrolments"][0]["id"]
+            ids["attending"] = next(
+                e["id"] for e in body["enrolments"] if e["person_id"] == ids["trainee"]
+            )
         elif path == "/api/v1/training/me/enrolments":
             ids["own"] = next(
                 e["id"]

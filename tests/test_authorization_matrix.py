@@ -682,6 +682,7 @@ class World:
                 self.session[unit.id] = training.id
                 self.enrolment[unit.id] = enrolment.id
                 self.qualification[unit.id] = qualification.id
+            session.commit()
 
     def _populate_reports(self) -> None:
         """A closed report from every unit, handled there, with one photo: every step on it

@@ -126,8 +126,8 @@ def test_a_leader_fills_a_gap_in_the_duty_matrix_on_a_phone(
     phone.goto(served + "/me/shifts")
     card = phone.locator(".shift-card").first
     assert "夜间治安巡逻" in card.inner_text() and "民族路口" in card.inner_text()
-    phone.get_by_role("button", name="签到").click()
-    phone.wait_for_url(served + "/me/shifts")
+    with phone.expect_navigation():  # the page asks for the place, then posts
+        phone.get_by_role("button", name="签到").click()
     assert "已签到" in phone.locator(".shift-card").first.inner_text()
     with platform.session_factory() as session:
         checked_in = session.get(Assignment, scene.assignment_id)

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import core
+from core import hookspecs
 from core.cli import CliState, cli
 from core.migrate import heads
 from core.plugins import Plugins, make_plugin_manager
@@ -62,7 +63,11 @@ def test_plugins_lists_the_bundled_plugins_with_versions_hooks_and_heads(fresh_s
         ("insurance", "保险与经费"),
     ]:
         assert f"{name}  0.1.0  {label}" in result.output
-    assert "hooks: dashboard_figures, export_volunteers, handle_event" in result.output
+    every_hook = sorted(
+        name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "pingan_spec")
+    )
+    sample = result.output.split("sample  1.0.0")[1].splitlines()[1]
+    assert sample == f"  hooks: {', '.join(every_hook)}"  # the sample plugin uses every hook
     sample_head = heads(Plugins(make_plugin_manager()))["sample"]
     assert f"migration head: {sample_head}" in result.output
 
@@ -143,6 +148,21 @@ def test_db_revision_writes_a_new_plugin_branch_for_its_own_tables_only(tmp_path
 
     assert invoke(settings, "db", "upgrade").exit_code == 0
     assert invoke(settings, "db", "check").exit_code == 0
+
+
+def test_a_command_on_a_database_never_upgraded_says_what_to_run(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGAN_")}
+    env["PINGAN_VAR_DIR"] = str(tmp_path / "var")
+    result = subprocess.run(
+        [sys.executable, "-c", "from core.cli import main; main()", "plugins"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "no such table" in result.stderr and "pingan db upgrade" in result.stderr
 
 
 def test_run_serves_health_and_a_chinese_home_page_from_a_cold_start(tmp_path):

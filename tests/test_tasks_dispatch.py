@@ -17,6 +17,7 @@ from core.tasks import assignments as staffing
 from core.tasks.models import Assignment, AssignmentSource, Shift
 from core.tasks.permissions import ASSIGN
 from core.tasks.rules import DAILY_MAX_HOURS, MAX_AGE_RISKY, MIN_REST_MINUTES
+from core.tasks.types import RESCUE_MODULE
 from core.unitconfig.services import set_setting
 from core.units.models import Unit, UnitLevel
 from core.units.services import create_unit, set_plugin_enabled
@@ -338,7 +339,9 @@ def test_the_units_settings_apply_from_their_valid_from_date(platform, unit_tree
     )
     leader = principal_of(platform, ("village_leader", unit_tree.village))
     sixty_one = world.volunteer(
-        unit_tree.village, born=monday.replace(year=monday.year - 62) + timedelta(days=3)
+        unit_tree.village,
+        born=monday.replace(year=monday.year - 62) + timedelta(days=3),
+        qualified=(RESCUE_MODULE,),
     )
     early = world.shift(rescue, at(monday, 9))
     late = world.shift(rescue, at(monday + timedelta(days=10), 9))

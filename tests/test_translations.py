@@ -34,3 +34,21 @@ def test_every_page_text_has_an_english_translation(owner):
     folder = plugins.folder(owner)
     missing = sorted(m for m in page_messages(folder) if english.gettext(m) == m)
     assert missing == [], f"{owner}: add English for {missing} to translations/en/LC_MESSAGES/"
+
+
+def test_a_plugin_cannot_reword_what_core_translates(tmp_path):
+    def catalogue(owner: str, english: str) -> Path:
+        folder = tmp_path / owner
+        (folder / "en" / "LC_MESSAGES").mkdir(parents=True)
+        (folder / "en" / "LC_MESSAGES" / "messages.po").write_text(
+            f'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+            f'msgid "情况描述"\nmsgstr "{english}"\n\nmsgid "{owner}"\nmsgstr "{owner}!"\n',
+            encoding="utf-8",
+        )
+        return folder
+
+    english = load_translations(
+        [catalogue("core", "Describe what happened"), catalogue("plugin", "What happened")]
+    )["en"]
+    assert english.gettext("情况描述") == "Describe what happened"
+    assert (english.gettext("core"), english.gettext("plugin")) == ("core!", "plugin!")

@@ -20,6 +20,8 @@ from core.plugins import PluginMeta
 from core.tasks import services, shifts
 from core.tasks.models import Shift, Task
 from core.tasks.rules import LOCAL_TIME, local_date, week_of
+from core.training.models import QualificationSource
+from core.training.qualifications import grant
 from core.units.models import Unit, utcnow
 from core.volunteers.models import Volunteer, VolunteerStatus
 from core.volunteers.services import enroll
@@ -93,8 +95,10 @@ class TasksWorld:
         status: VolunteerStatus = VolunteerStatus.active,
         role: str | None = None,
         name: str | None = None,
+        qualified: tuple[str, ...] = (),
     ) -> Member:
-        """A volunteer of ``unit``; with ``role``, an account holding it there too."""
+        """A volunteer of ``unit``; with ``role``, an account holding it there too; holding
+        the training modules named in ``qualified`` from today."""
         self.count += 1
         name = name or f"志愿者{self.count}"
         with self.platform.session_factory() as session:
@@ -111,6 +115,19 @@ class TasksWorld:
             volunteer = enroll(session, person, unit)
             volunteer.status = status
             session.add(volunteer)
+            catalogue = {
+                module.code: module for module in self.platform.training_modules(session, unit)
+            }
+            for code in qualified:
+                grant(
+                    session,
+                    person,
+                    catalogue[code],
+                    granted_on=date.today(),
+                    source=QualificationSource.manual,
+                    granted_by_id=None,
+                    note="test",
+                )
             account = None
             if role is not None:
                 user, _ = accounts.create_user(
@@ -333,7 +350,7 @@ def tasks_audit_steps(client, platform, unit_tree, admin) -> list:
             shifts + "/assignments",
             201,
             on("shifts", "shift", "/assignments"),
-            lambda: {"volunteer_id": staff.volunteer_id},
+            lambda: {"volunteer_id": staff.volunteer_id, "confirm_warnings": True},
             ("assignment", newest_assignment),
         ),
         step(
