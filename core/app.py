@@ -94,6 +94,9 @@ def create_app(
 ) -> Litestar:
     """Build the web application for ``platform`` (built from ``settings`` and ``pm`` if absent).
 
+    Middleware, dependencies and the lifespan read the platform from ``app.state.platform``
+    when they run, never from what they captured here: the state is the one place naming it.
+
     Routes of every loaded plugin are mounted now; the one guard, ``authorize``, answers 404
     where the plugin is not enabled, so switching a plugin at a unit never re-routes the app.
 
@@ -117,8 +120,8 @@ def create_app(
         guards=[authorize],
         before_send=[add_security_headers],
         middleware=[
-            LocaleMiddleware(platform.settings.default_locale),
-            AuthMiddleware(platform),
+            LocaleMiddleware(),
+            AuthMiddleware(),
         ],
         csrf_config=CSRFConfig(
             secret=platform.secrets.secret_key,
@@ -136,8 +139,8 @@ def create_app(
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        state=State({"platform": platform, "default_locale": platform.settings.default_locale}),
-        lifespan=[_lifespan(platform)],
+        state=State({"platform": platform}),
+        lifespan=[_lifespan],
     )
     _check_actions(app, platform)
     return app
@@ -205,24 +208,23 @@ def _is_framework_route(handler: object) -> bool:
     return module.startswith("litestar.")
 
 
-def _lifespan(platform: Platform):
-    @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        scheduler = None
+@asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    """The embedded default's job worker and scheduler, for as long as the app serves."""
+    platform: Platform = app.state.platform
+    scheduler = None
+    if platform.settings.embedded_jobs:
+        # The in-process broker's queue died with the last process: send every
+        # unfinished job again before taking new work.
+        await to_thread.run_sync(platform.jobs.resend_stale, timedelta(0))
+        platform.jobs.start_worker()
+        if platform.settings.embedded_scheduler:
+            scheduler = make_scheduler(platform)
+            scheduler.start()
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         if platform.settings.embedded_jobs:
-            # The in-process broker's queue died with the last process: send every
-            # unfinished job again before taking new work.
-            await to_thread.run_sync(platform.jobs.resend_stale, timedelta(0))
-            platform.jobs.start_worker()
-            if platform.settings.embedded_scheduler:
-                scheduler = make_scheduler(platform)
-                scheduler.start()
-        try:
-            yield
-        finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            if platform.settings.embedded_jobs:
-                await to_thread.run_sync(platform.jobs.stop_worker)
-
-    return lifespan
+            await to_thread.run_sync(platform.jobs.stop_worker)

@@ -15,7 +15,7 @@ from sqlmodel import func, select
 from core.accounts import services
 from core.accounts.bootstrap import ROOT_NAME, ensure_platform_admin
 from core.accounts.models import ApiToken, LoginFailure, RoleGrant, User, UserSession
-from core.accounts.passwords import verify_password
+from core.accounts.passwords import ARGON2ID, verify_password
 from core.app import create_app
 from core.audit.models import AuditEntry
 from core.platform import build_platform
@@ -163,6 +163,14 @@ async def test_secure_cookies_are_secure_and_host_bound_over_https(settings, uni
     finally:
         secure.jobs.stop_worker()
         secure.engine.dispose()
+
+
+def test_passwords_are_stored_as_argon2id_at_owasps_cost_and_still_verify_cheaper_ones():
+    stored = ARGON2ID.hash("correct horse battery")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert verify_password("correct horse battery", stored)
+    assert not verify_password("correct horse batterY", stored)
+    assert not verify_password("correct horse battery", "not a hash")
 
 
 async def test_a_wrong_password_and_an_unknown_user_get_the_same_message(

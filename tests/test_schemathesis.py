@@ -41,7 +41,9 @@ from plugins.mediation.tests import records as mediation_records
 from tests.support import databases
 from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
 
-EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}
+# Cases per operation and mode; PINGAN_TEST_FUZZ_SCALE multiplies them for a deeper run.
+SCALE = float(os.environ.get("PINGAN_TEST_FUZZ_SCALE", "1"))
+EXAMPLES = {GenerationMode.POSITIVE: round(25 * SCALE), GenerationMode.NEGATIVE: round(12 * SCALE)}
 ERROR_KEYS = {"status", "code", "message", "errors"}
 FIELD_ERROR_KEYS = {"field", "rule", "message"}
 

@@ -15,8 +15,10 @@ from core.i18n import text
 COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt.gz"
 MAX_LENGTH = 128
 
-# OWASP's Argon2id floor: 19 MiB memory, 2 iterations, 1 lane.
-_hasher = PasswordHash((Argon2Hasher(memory_cost=19_456, time_cost=2, parallelism=1),))
+# OWASP's Argon2id floor: 19 MiB memory, 2 iterations, 1 lane. Verifying reads the cost from
+# the stored hash, so raising it later still accepts the hashes stored before.
+ARGON2ID = PasswordHash((Argon2Hasher(memory_cost=19_456, time_cost=2, parallelism=1),))
+_hasher = ARGON2ID
 
 
 def hash_password(password: str) -> str:

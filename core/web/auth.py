@@ -98,44 +98,42 @@ class AuthMiddleware(ASGIMiddleware):
     API needs no CSRF token and pages need no bearer token.
     """
 
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         """Attach ``scope["user"]``: a principal, or None for an anonymous request."""
         scope["user"] = None
         if scope["type"] == "http":
+            platform: Platform = scope["litestar_app"].state.platform
             if scope["path"].startswith(API_PREFIX):
                 token = _bearer(scope)
                 if token:
-                    scope["user"] = await to_thread.run_sync(self._from_token, token)
+                    scope["user"] = await to_thread.run_sync(_from_token, platform, token)
             else:
-                name = session_cookie_name(self.platform.settings.secure_cookies)
+                name = session_cookie_name(platform.settings.secure_cookies)
                 cookie = _cookie(scope, name)
                 if cookie:
-                    scope["user"] = await to_thread.run_sync(self._from_session, cookie)
+                    scope["user"] = await to_thread.run_sync(_from_session, platform, cookie)
                     scope.setdefault("state", {})["session_token"] = cookie
         await next_app(scope, receive, send)
 
-    def _from_token(self, token: str) -> Principal | None:
-        with self.platform.session_factory() as session:
-            user = resume_token(session, token)
-            principal = (
-                principal_for(session, user, self.platform.policy, "token") if user else None
-            )
-            session.commit()
-            return principal
 
-    def _from_session(self, cookie: str) -> Principal | None:
-        with self.platform.session_factory() as session:
-            resumed = resume_session(session, self.platform.settings, cookie)
-            principal = None
-            if resumed:
-                user = resumed[0]
-                principal = principal_for(session, user, self.platform.policy, "session")
-                principal.must_change_password |= password_expired(self.platform.settings, user)
-            session.commit()
-            return principal
+def _from_token(platform: Platform, token: str) -> Principal | None:
+    with platform.session_factory() as session:
+        user = resume_token(session, token)
+        principal = principal_for(session, user, platform.policy, "token") if user else None
+        session.commit()
+        return principal
+
+
+def _from_session(platform: Platform, cookie: str) -> Principal | None:
+    with platform.session_factory() as session:
+        resumed = resume_session(session, platform.settings, cookie)
+        principal = None
+        if resumed:
+            user = resumed[0]
+            principal = principal_for(session, user, platform.policy, "session")
+            principal.must_change_password |= password_expired(platform.settings, user)
+        session.commit()
+        return principal
 
 
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

@@ -81,7 +81,7 @@ def field_errors(
 
 def request_locale(request: Request) -> str:
     """The request's language, also for requests no route matched (no middleware ran)."""
-    return scope_locale(request.scope, getattr(request.app.state, "default_locale", "zh"))[0]
+    return scope_locale(request.scope, request.app.state.platform.settings.default_locale)[0]
 
 
 def _text(request: Request, zh: str, en: str) -> str:

@@ -24,12 +24,10 @@ def scope_locale(scope: Scope, default: str) -> tuple[str, str | None]:
 class LocaleMiddleware(ASGIMiddleware):
     """Sets ``current_locale`` for the request; ``?lang=`` also sets a cookie for next time."""
 
-    def __init__(self, default: str) -> None:
-        self.default = default
-
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         """Run the request in its language."""
-        locale, chosen = scope_locale(scope, self.default)
+        default = scope["litestar_app"].state.platform.settings.default_locale
+        locale, chosen = scope_locale(scope, default)
         token = current_locale.set(locale)
 
         async def send_with_cookie(message: Message) -> None:

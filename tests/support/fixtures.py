@@ -1,12 +1,17 @@
 """Fixtures shared by core's and every plugin's tests."""
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
+from core.accounts import passwords
 from core.app import create_app
 from core.platform import Platform, build_platform
 from core.plugins import make_plugin_manager
@@ -20,6 +25,9 @@ BACKENDS = [b for b in os.environ.get("PINGAN_TEST_BACKENDS", "sqlite,postgresql
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plugins(*names): load only these plugin entry points")
+    # Still Argon2id, at the lowest cost: hundreds of tests create accounts and sign in, and
+    # the production cost (tested in test_accounts) is deliberately slow.
+    passwords._hasher = PasswordHash((Argon2Hasher(memory_cost=64, time_cost=1, parallelism=1),))
 
 
 @pytest.fixture(autouse=True)
@@ -145,9 +153,36 @@ def broker(platform: Platform):
 # -- web ---------------------------------------------------------------------------------
 
 
+_APPS: dict[tuple, Litestar] = {}
+
+
+def _app_key(platform: Platform) -> tuple | None:
+    """What the app's construction depends on: the loaded plugin modules and the cookie
+    setting. None for plugins made inside a test (their routes are that test's own)."""
+    loaded = platform.plugins.pm.list_name_plugin()
+    if any(sys.modules.get(getattr(plugin, "__name__", "")) is not plugin for _, plugin in loaded):
+        return None
+    return tuple(
+        sorted((name, id(plugin)) for name, plugin in loaded)
+    ), platform.settings.secure_cookies
+
+
 @pytest.fixture
 def app(platform: Platform):
-    return create_app(platform=platform)
+    """The web app on the test's platform.
+
+    Building it takes a while (a thousand route handlers), so each worker builds one per
+    plugin set and points it at each test's platform: everything in it reads the platform
+    from ``app.state`` when a request runs.
+    """
+    key = _app_key(platform)
+    if key is None:
+        return create_app(platform=platform)
+    if key not in _APPS:
+        _APPS[key] = create_app(platform=platform)
+    built = _APPS[key]
+    built.state.platform = platform
+    return built
 
 
 @pytest.fixture
