@@ -9,6 +9,7 @@ from core.contributions import (
     Figure,
     Label,
     MenuItem,
+    ReportCategory,
     Schedule,
     SensitiveField,
     TrainingModule,
@@ -211,6 +212,12 @@ def dashboard_figures(unit, actor, session):
             required_action=LEAD_READ,
         ),
     ]
+
+
+@hookimpl
+def register_report_categories():
+    # Core's dispute-screening reports (矛盾纠纷排查) come here, each becoming a lead.
+    return [ReportCategory(leads.DISPUTE_CATEGORY)]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 from core.accounts.models import User
 from core.accounts.services import principal_for
 from core.contributions import DomainEvent
+from core.reports.models import Report
 from core.units.models import Unit
 from core.units.services import set_plugin_enabled
 from core.web.navigation import dashboard, unit_page
@@ -126,6 +127,30 @@ def test_hook_handle_event_turns_dispute_reports_into_leads(platform, world):
     assert [(lead.report_id, lead.kind, lead.status, lead.unit_id) for lead in leads] == [
         (41, "lead", "new", world.unit.id)
     ]
+
+
+async def test_hook_register_report_categories_routes_a_dispute_report_to_a_lead(
+    client, platform, world, accounts
+):
+    """A volunteer's dispute-screening report through core's API is routed to mediation and
+    waits as a lead; a clue from the same place stays core's."""
+    reporter = accounts("volunteer", world.unit)
+    url = f"/api/v1/units/{world.unit.id}/reports"
+    for category in ("dispute", "clue"):
+        response = await client.post(
+            url,
+            json={"category": category, "title": "两户噪音纠纷", "body": "楼上楼下因装修噪音争吵"},
+            headers=reporter.headers,
+        )
+        assert response.status_code == 201, response.text
+    with platform.session_factory() as session:
+        reports = session.exec(select(Report).order_by(Report.id)).all()
+        assert [(r.category, r.routed_to_plugin) for r in reports] == [
+            ("dispute", "mediation"),
+            ("clue", None),
+        ]
+        (lead,) = session.exec(select(Lead)).all()
+    assert (lead.report_id, lead.kind, lead.unit_id) == (reports[0].id, "lead", world.unit.id)
 
 
 def test_hook_handle_event_not_called_where_the_plugin_is_off(platform, world, unit_tree):
