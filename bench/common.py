@@ -58,10 +58,12 @@ def settings():
 
 
 def platform():
-    """A platform on the bench database."""
-    from core.platform import build_platform
+    """A platform on the bench database, its start-up objects frozen as in a served process."""
+    from core.platform import build_platform, freeze_startup_objects
 
-    return build_platform(settings())
+    built = build_platform(settings())
+    freeze_startup_objects()
+    return built
 
 
 def city_principal(actions: set[str]):

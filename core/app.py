@@ -27,7 +27,7 @@ from core.coverage import routes as coverage_routes
 from core.hours import routes as hours_routes
 from core.imports import routes as import_routes
 from core.people.routes import PersonController
-from core.platform import Platform, build_platform
+from core.platform import Platform, build_platform, freeze_startup_objects
 from core.plugins import CORE, StartupError
 from core.recruitment import routes as recruitment_routes
 from core.reports import routes as report_routes
@@ -143,6 +143,17 @@ def create_app(
         lifespan=[_lifespan],
     )
     _check_actions(app, platform)
+    return app
+
+
+def serve() -> Litestar:
+    """The app of a web process: ``uvicorn --factory core.app:serve``.
+
+    Built from the environment's settings, its start-up objects then frozen out of the
+    garbage collector's way (:func:`core.platform.freeze_startup_objects`).
+    """
+    app = create_app()
+    freeze_startup_objects()
     return app
 
 

@@ -57,6 +57,7 @@ def run(state: CliState, host: str | None, port: int | None, demo: bool) -> None
 
     from core.app import create_app
     from core.migrate import upgrade
+    from core.platform import freeze_startup_objects
 
     started = time.monotonic()
     host = host or state.settings.host
@@ -88,6 +89,7 @@ def run(state: CliState, host: str | None, port: int | None, demo: bool) -> None
             "(shown once; change it at first sign-in)"
         )
     app = create_app(platform=platform)
+    freeze_startup_objects()
     click.echo(
         f"Pingan {core.__version__} on http://{host}:{port}/ "
         f"(database: {platform.engine.dialect.name}, jobs: "
@@ -109,7 +111,10 @@ def worker(state: CliState, threads: int | None) -> None:
             "pingan worker needs PINGAN_BROKER_URL (redis:// or amqp://); "
             "on the embedded default, pingan run executes jobs itself"
         )
+    from core.platform import freeze_startup_objects
+
     platform = state.platform
+    freeze_startup_objects()
     platform.jobs.start_worker(threads)
     click.echo(f"worker consuming {sorted(platform.jobs.broker.get_declared_queues())}")
     _wait_for_signal()

@@ -4,6 +4,7 @@ The web app, the worker, the scheduler and the CLI each build one ``Platform``; 
 theirs with their own plugin manager, engine and broker. Nothing here is global.
 """
 
+import gc
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -100,3 +101,17 @@ def build_platform(
     session_info[SENDER] = jobs
     session_info[SESSION_CATALOGUE] = plugins.training_modules
     return Platform(settings, plugins, engine, session_factory, jobs, policy, secrets, keyring)
+
+
+def freeze_startup_objects() -> None:
+    """Keep what a process built at start-up out of the garbage collector's way.
+
+    Modules, plugins, a thousand route handlers and their models, templates: they live as
+    long as the process, yet every full collection would walk them again. ``gc.freeze()``
+    moves them into the permanent generation; measured on the city's coverage roll-up
+    (12,229 units, bench/README.md (b)) this takes the platform from 1.9× to 1.0× the
+    hand-written SQL. Call it once per process, after building the platform and the app,
+    never in code that builds platforms repeatedly (tests): frozen cycles are never freed.
+    """
+    gc.collect()
+    gc.freeze()

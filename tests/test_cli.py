@@ -165,6 +165,21 @@ def test_a_command_on_a_database_never_upgraded_says_what_to_run(tmp_path):
     assert "no such table" in result.stderr and "pingan db upgrade" in result.stderr
 
 
+def test_the_web_process_factory_freezes_its_start_up_objects(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGAN_")}
+    env["PINGAN_VAR_DIR"] = str(tmp_path / "var")
+    script = (
+        "import gc; from core.app import serve; app = serve(); "
+        "print(gc.get_freeze_count(), len(app.routes))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, routes = map(int, result.stdout.split())
+    assert frozen > 100_000 and routes > 300  # the app and everything it holds
+
+
 def test_run_serves_health_and_a_chinese_home_page_from_a_cold_start(tmp_path):
     """The README's first command, minus the install: how long until /health answers."""
     port = free_port()
