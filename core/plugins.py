@@ -236,8 +236,11 @@ class Plugins:
         return self.module(name).META
 
     def folder(self, name: str) -> Path | None:
-        """The folder of a loaded plugin's hook module (``core`` for core's own); None for
-        a plugin registered as an object rather than a module file (it brings no files)."""
+        """The folder of a loaded plugin's hook module (``core`` for core's own).
+
+        None for a plugin registered as an object rather than a module file: it brings no
+        files of its own.
+        """
         if name == CORE:
             return Path(core.__file__).parent
         source = getattr(self.module(name), "__file__", None)

@@ -772,6 +772,7 @@ class World:
                 self.task[unit.id], self.point[unit.id] = task.id, point.id
                 self.shift[unit.id], self.assignment[unit.id] = shift.id, assignment.id
             session.commit()
+
     def _populate_mediation(self) -> None:
         """One of each mediation record at every unit (a registered dispute, its parties,
         mediator, agreement term, file; a committee and a lead), the target person of the
