@@ -169,3 +169,34 @@ async def test_a_user_sets_an_address_with_their_password(client, platform, unit
         headers=account.headers,
     )
     assert api.status_code == 200 and api.json() == {"email": None}
+
+
+def test_an_assignment_reaches_the_volunteer_by_email_too(
+    platform, worker, broker, unit_tree, smtp_sink
+):
+    from core.tasks.assignments import assign
+    from core.tasks.models import Shift
+    from tests.support.tasks_world import TasksWorld, at, next_monday, principal_of
+
+    sink, _ = smtp_sink
+    world = TasksWorld(platform)
+    member = world.volunteer(unit_tree.village, role="volunteer", name="周巡逻")
+    with platform.session_factory() as session:
+        user = session.get(User, member.account.user_id)
+        user.email = "zhou@example.org"
+        session.add(user)
+        session.commit()
+    shift = world.shift(world.task(unit_tree.village), at(next_monday(), 9))
+    leader = principal_of(platform, ("village_leader", unit_tree.village))
+    with platform.session_factory() as session:
+        assign(platform, session, leader, session.get(Shift, shift.id), member.volunteer_id)
+        session.commit()
+    for _ in range(2):  # the notice, then the e-mail it queues
+        broker.join("core", fail_fast=True)
+    (message,) = [parsed for _, to, parsed in sink.messages if to == ["zhou@example.org"]]
+    assert "/me/shifts" in message.get_content()
+    with platform.session_factory() as session:
+        (notice,) = session.exec(
+            select(Notification).where(Notification.user_id == member.account.user_id)
+        ).all()
+    assert notice.emailed_at is not None and notice.subject == message["Subject"]

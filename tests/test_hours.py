@@ -31,6 +31,7 @@ from core.hours.totals import recompute, unit_totals, volunteer_total
 from core.tasks.models import Assignment, CheckMethod
 from core.unitconfig.services import set_setting
 from core.units.models import Unit, utcnow
+from core.units.moves import move_unit
 from core.volunteers.models import Volunteer
 from tests.support.hours_world import HoursWorld
 
@@ -400,3 +401,43 @@ def test_recompute_writes_totals_and_per_unit_star_levels_for_everyone(platform,
         assert totals[unit_tree.township.id].home_hours == 150
         assert totals[unit_tree.other_township.id].home_hours == 150
         assert totals[unit_tree.other_township.id].served_hours == 0
+
+
+def test_moving_the_home_unit_moves_the_home_path_of_its_duty_and_hours(
+    platform, unit_tree, accounts
+):
+    """A volunteer of 金汤街社区 served at 民族路社区; when 金汤街社区 moves to another township,
+    the home path on the assignment and on the ledger entry follows it (the receiving unit's
+    path stays), so the new township's offices count those hours as their volunteers'."""
+    world = HoursWorld(platform, unit_tree)
+    member = world.member(unit_tree.other_village)
+    start = utcnow() - timedelta(hours=3)
+    assignment_id = world.assign(
+        world.shift(start),
+        member,
+        checked_in_at=start,
+        checked_out_at=start + timedelta(minutes=120),
+        check_in_method=CheckMethod.leader,
+    )
+    leader = accounts("village_leader", unit_tree.village)
+    with platform.session_factory() as session:
+        entry = ledger.confirm(
+            session, principal(session, platform, leader), session.get(Assignment, assignment_id)
+        )
+        session.commit()
+        entry_id = entry.id
+    with platform.session_factory() as session:
+        moved = move_unit(
+            session,
+            session.get(Unit, unit_tree.other_village.id),
+            session.get(Unit, unit_tree.township.id),
+            models=platform.plugins.models,
+            by_user_id=None,
+        )
+        session.commit()
+    assert moved.rows["assignment.home_unit_path"] == 1
+    assert moved.rows["hours_entry.home_unit_path"] == 1
+    assignment, entry = world.get(Assignment, assignment_id), world.get(HoursEntry, entry_id)
+    assert assignment.home_unit_path == entry.home_unit_path == moved.new_path
+    assert moved.new_path.startswith(unit_tree.township.path)
+    assert assignment.unit_path == entry.unit_path == unit_tree.village.path

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from core.accounts.models import RoleGrant, User
 from core.accounts.policy import Policy
 from core.jobs import job
-from core.notifications.services import deliver
+from core.notifications.email import deliver_with_email
 from core.people.models import Person
 from core.tasks.assignments import NOTIFY_JOB
 from core.tasks.models import Assignment, Point, Shift, Task
@@ -95,7 +95,7 @@ def notify_assignment(assignment_id: int, change: str, context) -> int:
                 body += f" ({assignment.reason})"
             users = volunteer_accounts(session, assignment.person_id)
             url = "/me/shifts"
-        written = deliver(
+        written = deliver_with_email(
             session,
             [
                 (user_id, subject, body, url, f"assignment:{assignment.id}:{change}:user:{user_id}")

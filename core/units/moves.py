@@ -6,7 +6,9 @@ below it and of every record held anywhere in that subtree change; when a unit i
 records and children pass to the unit it is merged into. Both happen in one transaction, for
 every table of core and of every loaded plugin, found from the models themselves:
 
-* a table with a ``unit_path`` column is re-pathed (prefix rewrite, one UPDATE per table);
+* a table with a ``unit_path`` column is re-pathed (prefix rewrite, one UPDATE per table),
+  and so is every other path column it keeps (``home_unit_path``, ``origin_unit_path``: the
+  path of a second unit the record belongs to, which moved just the same);
 * a table with a ``unit_id`` column referencing ``unit.id`` is re-held on a merge;
 * a table that also copies the district (``district_id``, the volunteer list's key) gets the
   district of the new path.
@@ -62,6 +64,7 @@ class ScopedTable:
     table: sa.Table
     path: sa.Column | None
     holder: sa.Column | None
+    other_paths: tuple[sa.Column, ...] = ()
 
     @property
     def name(self) -> str:
@@ -84,14 +87,19 @@ def scoped_tables(models: dict[str, list[type]]) -> list[ScopedTable]:
             path = table.c.get("unit_path")
             if table.name in HISTORY_TABLES:
                 path = None
+            other_paths = tuple(
+                column
+                for column in table.c
+                if column.name.endswith("_unit_path") and table.name not in HISTORY_TABLES
+            )
             holder = table.c.get("unit_id")
             if holder is not None and (
                 table.name in KEEP_HOLDER_TABLES
                 or not any(fk.target_fullname == "unit.id" for fk in holder.foreign_keys)
             ):
                 holder = None
-            if path is not None or holder is not None:
-                found.append(ScopedTable(owner, table, path, holder))
+            if path is not None or holder is not None or other_paths:
+                found.append(ScopedTable(owner, table, path, holder, other_paths))
     return sorted(found, key=lambda scoped: scoped.name)
 
 
@@ -149,6 +157,9 @@ def _rewrite_paths(
             counts[scoped.name] = _rewrite_prefix(session, scoped.path, old, new)
             if "district_id" in scoped.table.c:
                 _set_district(session, scoped.table, new)
+        for column in scoped.other_paths:
+            rewritten = _rewrite_prefix(session, column, old, new)
+            counts[f"{scoped.name}.{column.name}"] = rewritten
     return counts
 
 
