@@ -155,3 +155,38 @@ def test_the_demo_is_the_same_every_time(tmp_path, sqlite_template, test_keys, p
     first = people_of(databases.copy_sqlite(sqlite_template, tmp_path / "one.sqlite3"))
     second = people_of(databases.copy_sqlite(sqlite_template, tmp_path / "two.sqlite3"))
     assert first == second and len(first) > 150
+
+
+def test_a_street_patrols_for_two_weeks_with_gaps_left_to_fill(demo):
+    from datetime import timedelta
+
+    from core.tasks.matrix import duty_matrix
+    from core.tasks.models import Assignment, AssignmentStatus, Shift
+    from core.tasks.rules import local_date
+
+    with demo.session_factory() as session:
+        street = _unit(session, "500103002")  # 解放碑街道, the jiefangbei login's unit
+        shifts = session.exec(select(Shift)).all()
+        assert len(shifts) == 3 * 14 and {s.unit_path[: len(street.path)] for s in shifts} == {
+            street.path
+        }
+        held = Counter(
+            session.exec(
+                select(Assignment.shift_id).where(
+                    Assignment.status == AssignmentStatus.confirmed
+                )
+            ).all()
+        )
+        assert all(1 <= held[s.id] <= s.max_headcount for s in shifts)
+        short = [s for s in shifts if held[s.id] < s.min_headcount]
+        assert 0 < len(short) < len(shifts) // 2  # some gaps, most shifts staffed
+        # The street's matrix, week by week, shows every shift and every gap.
+        first = min(local_date(s.starts_at) for s in shifts)
+        weeks = [duty_matrix(session, street, first + timedelta(days=7 * n)) for n in range(3)]
+        cells = [cell for week in weeks for found in week.cells.values() for cell in found]
+        assert len(cells) == len(shifts) and sum(week.gaps for week in weeks) == len(short)
+        assert {name for week in weeks for _, name in week.points} == {
+            "解放碑纪念碑",
+            "小什字轻轨站",
+            "较场口夜市",
+        }

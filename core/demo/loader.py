@@ -22,6 +22,7 @@ from core.accounts import services
 from core.accounts.principal import Principal
 from core.audit.recorder import ACTOR, AuditActor
 from core.demo.applications import Recruitment
+from core.demo.duty import patrol_street
 from core.demo.identities import Identities
 from core.demo.volunteers import Roster
 from core.people.services import create_person
@@ -56,6 +57,9 @@ DEMO_LOGINS = [
     ("minzulu", "民族路社区分队", "village_leader", "500103002001"),
     ("auditor", "审计员", "auditor", "500000"),
 ]
+
+# The street whose communities patrol in the demo (its office, jiefangbei, staffs them).
+STREET_ON_DUTY = "500103002"
 
 RESIDENTS_PER_VILLAGE = 2  # registered people who do not volunteer
 CERTIFIED_LEADERS = ("500103", "500103002001")  # their captains hold certificates
@@ -116,7 +120,10 @@ def _bring_to_life(
     enterprise: Unit,
     offices: list[Principal],
 ) -> None:
-    """Residents, volunteers in every team, and applications at every step of recruitment."""
+    """Residents, volunteers in every team, applications at every step of recruitment.
+
+    And two weeks of evening patrols in one street, staffed with a few gaps left.
+    """
     today = application_day()
     people = Identities(
         seed=int(district.code), district_code=district.code, district_name=district.name
@@ -143,6 +150,8 @@ def _bring_to_life(
     roster.certify([captains[units[code].id] for code in CERTIFIED_LEADERS], city)
     roster.suspend_and_release(suspended=4, left=4)
     Recruitment(session, platform.keyring, people, offices, set(special_teams), today).run()
+    street = units[STREET_ON_DUTY]
+    patrol_street(platform, session, street, _office_at(offices, street), today)
 
 
 # -- generating a district's townships and villages ------------------------------------------
@@ -292,6 +301,11 @@ def _add_logins(
         logins.append((username, password, f"{role} @ {unit.name}"))
         offices.append(services.principal_for(session, user, platform.policy, "session"))
     return logins, offices
+
+
+def _office_at(offices: list[Principal], unit: Unit) -> Principal:
+    """The demo login whose own unit is ``unit``."""
+    return next(office for office in offices if office.unit_id == unit.id)
 
 
 def district_rows() -> list[dict[str, str]]:
