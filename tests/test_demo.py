@@ -172,9 +172,7 @@ def test_a_street_patrols_for_two_weeks_with_gaps_left_to_fill(demo):
         }
         held = Counter(
             session.exec(
-                select(Assignment.shift_id).where(
-                    Assignment.status == AssignmentStatus.confirmed
-                )
+                select(Assignment.shift_id).where(Assignment.status == AssignmentStatus.confirmed)
             ).all()
         )
         assert all(1 <= held[s.id] <= s.max_headcount for s in shifts)

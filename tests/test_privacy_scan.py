@@ -412,6 +412,7 @@ def _role_unit(platform, unit_tree, role: str) -> Unit:
     raise AssertionError(role)
 
 
+@pytest.mark.heavy
 async def test_no_get_route_shows_a_full_id_or_mobile(
     client, app, platform, unit_tree, accounts, registry
 ):

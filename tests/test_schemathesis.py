@@ -146,6 +146,7 @@ def error_shape_problems(status: int, content: bytes) -> list[str]:
     return problems
 
 
+@pytest.mark.heavy
 def test_openapi_operations_fuzzed(app, platform, unit_tree, accounts, admin):
     started = time.perf_counter()
     identities = Identities(platform, accounts, admin, unit_tree)

@@ -25,9 +25,16 @@ BACKENDS = [b for b in os.environ.get("PINGAN_TEST_BACKENDS", "sqlite,postgresql
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "plugins(*names): load only these plugin entry points")
+    config.addinivalue_line("markers", "heavy: a test of minutes; run first (see below)")
     # Still Argon2id, at the lowest cost: hundreds of tests create accounts and sign in, and
     # the production cost (tested in test_accounts) is deliberately slow.
     passwords._hasher = PasswordHash((Argon2Hasher(memory_cost=64, time_cost=1, parallelism=1),))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the tests of minutes (route-by-role scans, fuzzing) first, so that with
+    ``pytest -n`` they run beside the short ones instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
 
 
 @pytest.fixture(autouse=True)
