@@ -50,10 +50,28 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
 
 
 def empty_tables(engine: Engine) -> None:
-    """Remove every row of every table but Alembic's, and restart id sequences."""
+    """Remove every row of every table but Alembic's, and restart the id sequences used.
+
+    Only the tables a test wrote to are emptied, by DELETE with foreign keys and triggers off
+    for this connection (PostgreSQL's ``session_replication_role``): a TRUNCATE of all 130
+    tables gives each a new file and took ≈ 0.7 s per test, this takes a few milliseconds.
+    """
     inspector = sa.inspect(engine)
     tables = [name for name in inspector.get_table_names() if name != "alembic_version"]
-    if tables:
-        quoted = ", ".join(f'"{name}"' for name in tables)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    if not tables:
+        return
+    written = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables
+    )
+    with engine.begin() as connection:
+        filled = connection.execute(sa.text(written)).scalars().all()
+        used = connection.execute(
+            sa.text(
+                "SELECT schemaname, sequencename FROM pg_sequences WHERE last_value IS NOT NULL"
+            )
+        ).all()
+        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for name in filled:
+            connection.execute(sa.text(f'DELETE FROM "{name}"'))
+        for schema, sequence in used:
+            connection.execute(sa.text(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART'))
