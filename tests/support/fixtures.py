@@ -78,6 +78,7 @@ def postgres_database(worker_id: str):
 
     engine = make_engine(url)
     upgrade(engine, Plugins(make_plugin_manager()))
+    databases.keep_insertion_order(engine)
     engine.dispose()
     yield url
     databases.drop_postgres_database(services.POSTGRES_URL, name)

@@ -308,7 +308,9 @@ async def test_printed_documents_need_details_and_are_audited(flow, platform, se
     notice_text = pdf_text(notice.content)
     assert "人民调解权利义务告知书" in notice_text and "不收取任何费用" in notice_text
     with platform.session_factory() as session:
-        exports = session.exec(select(AuditEntry).where(AuditEntry.event == "export")).all()
+        exports = session.exec(
+            select(AuditEntry).where(AuditEntry.event == "export").order_by(AuditEntry.id)
+        ).all()
     assert [e.reason for e in exports] == ["交当事人各执一份", "交当事人各执一份", "送达告知书"]
 
 
