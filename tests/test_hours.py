@@ -135,6 +135,16 @@ def checked_out(world, member, *, present_minutes, slot_minutes=60, days_ago=1, 
     ), shift_id
 
 
+def confirmed(platform, leader, assignment_id: int) -> int:
+    """Confirm the assignment's hours as ``leader``; the ledger entry's id."""
+    with platform.session_factory() as session:
+        entry = ledger.confirm(
+            session, principal(session, platform, leader), session.get(Assignment, assignment_id)
+        )
+        session.commit()
+        return entry.id
+
+
 @pytest.mark.parametrize(
     ("present", "slot", "hours"),
     [
@@ -232,12 +242,7 @@ def test_the_ledger_refuses_updates_and_deletes(platform, world, accounts, unit_
     leader = accounts("village_leader", unit_tree.village)
     member = world.member()
     assignment_id, _ = checked_out(world, member, present_minutes=60)
-    with platform.session_factory() as session:
-        entry = ledger.confirm(
-            session, principal(session, platform, leader), session.get(Assignment, assignment_id)
-        )
-        session.commit()
-        entry_id = entry.id
+    entry_id = confirmed(platform, leader, assignment_id)
     with platform.session_factory() as session:
         entry = session.get(HoursEntry, entry_id)
         entry.hours = Decimal("9")
@@ -404,28 +409,15 @@ def test_recompute_writes_totals_and_per_unit_star_levels_for_everyone(platform,
 
 
 def test_moving_the_home_unit_moves_the_home_path_of_its_duty_and_hours(
-    platform, unit_tree, accounts
+    platform, world, unit_tree, accounts
 ):
     """A volunteer of 金汤街社区 served at 民族路社区; when 金汤街社区 moves to another township,
     the home path on the assignment and on the ledger entry follows it (the receiving unit's
     path stays), so the new township's offices count those hours as their volunteers'."""
-    world = HoursWorld(platform, unit_tree)
     member = world.member(unit_tree.other_village)
-    start = utcnow() - timedelta(hours=3)
-    assignment_id = world.assign(
-        world.shift(start),
-        member,
-        checked_in_at=start,
-        checked_out_at=start + timedelta(minutes=120),
-        check_in_method=CheckMethod.leader,
-    )
+    assignment_id, _ = checked_out(world, member, present_minutes=120, slot_minutes=120)
     leader = accounts("village_leader", unit_tree.village)
-    with platform.session_factory() as session:
-        entry = ledger.confirm(
-            session, principal(session, platform, leader), session.get(Assignment, assignment_id)
-        )
-        session.commit()
-        entry_id = entry.id
+    entry_id = confirmed(platform, leader, assignment_id)
     with platform.session_factory() as session:
         moved = move_unit(
             session,
