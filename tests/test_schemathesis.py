@@ -218,7 +218,7 @@ def test_openapi_operations_fuzzed(app, platform, unit_tree, accounts, admin):
             cases[mode.value] += 1
             for caller in callers:
                 identities.restore()
-                response = case.call(headers=identities.headers(caller))
+                response = case.call(headers=identities.headers(caller), timeout=120)
                 status = response.status_code
                 statuses[status] += 1
                 by_operation[operation.label] += 1
